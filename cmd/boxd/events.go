@@ -1,0 +1,16 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+)
+
+// TODO(owner of this file): replace with the real command.
+func newEventsCmd(logger *slog.Logger) *cobra.Command {
+	return &cobra.Command{
+		Use:  "events",
+		RunE: func(cmd *cobra.Command, args []string) error { return errors.New("events: not built yet") },
+	}
+}

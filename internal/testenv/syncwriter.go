@@ -1,0 +1,18 @@
+package testenv
+
+import (
+	"io"
+	"sync"
+)
+
+// syncWriter serialises writes from a child's stdout and stderr into one buffer.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
