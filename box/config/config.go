@@ -56,12 +56,12 @@ type Ingest struct {
 
 // Clips shapes event clips.
 type Clips struct {
-	PreRoll    time.Duration `mapstructure:"pre_roll"`    // video before the first active event. Default 5s.
-	PostRoll   time.Duration `mapstructure:"post_roll"`   // video after the last active event. Default 10s.
-	Quiet      time.Duration `mapstructure:"quiet"`       // an event with no repeat or inactive ends after this. Default 5s.
-	MaxLength  time.Duration `mapstructure:"max_length"`  // longer windows split into consecutive clips. Default 120s.
-	Resolution string        `mapstructure:"resolution"`  // default output resolution: 1080p or 576p. Default 1080p.
-	Preset     string        `mapstructure:"preset"`      // libx264 preset. Default veryfast.
+	PreRoll    time.Duration `mapstructure:"pre_roll"`   // video before the first active event. Default 5s.
+	PostRoll   time.Duration `mapstructure:"post_roll"`  // video after the last active event. Default 10s.
+	Quiet      time.Duration `mapstructure:"quiet"`      // an event with no repeat or inactive ends after this. Default 5s.
+	MaxLength  time.Duration `mapstructure:"max_length"` // longer windows split into consecutive clips. Default 120s.
+	Resolution string        `mapstructure:"resolution"` // default output resolution: 1080p or 576p. Default 1080p.
+	Preset     string        `mapstructure:"preset"`     // libx264 preset. Default veryfast.
 }
 
 // Spool is the ANR disk budget.
