@@ -27,7 +27,25 @@ type Clip struct {
 	State      State     `json:"state"`
 	Created    time.Time `json:"created"`
 	ObjectKey  string    `json:"object_key,omitempty"` // set once uploaded
+
+	// Attempts counts failed uploads (Release calls), for status.
+	Attempts int `json:"attempts,omitempty"`
+	// Reason is set when State is StateEvicted or StateLost.
+	Reason DropReason `json:"reason,omitempty"`
+	// Finished is when the clip reached a final state (uploaded, evicted, lost);
+	// tombstones are pruned Options.TombstoneTTL after it.
+	Finished time.Time `json:"finished,omitzero"`
 }
+
+// clone returns a copy that shares no memory with c, so callers cannot alter the
+// spool's records.
+func (c Clip) clone() Clip {
+	c.EventTypes = append([]string(nil), c.EventTypes...)
+	return c
+}
+
+// live reports whether the clip still has a file in the spool.
+func (c *Clip) live() bool { return c.State == StatePending || c.State == StateUploading }
 
 // Part is one uploaded part of a multipart upload.
 type Part struct {
