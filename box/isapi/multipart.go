@@ -162,7 +162,7 @@ func (m *MultipartReader) findDelim() error {
 	for {
 		line, err := m.readLine(maxLineSize)
 		if errors.Is(err, errLineTooLong) {
-			m.state = stateResync
+			m.state, m.midLine = stateResync, true
 			return &PartError{Err: ErrMalformedPart, Reason: "overlong line where a boundary was expected"}
 		}
 		if err != nil {
@@ -189,10 +189,19 @@ func (m *MultipartReader) findDelim() error {
 // skipToDelim discards bytes up to and including the next delimiter line.
 func (m *MultipartReader) skipToDelim() error {
 	for {
+		if m.midLine {
+			// A delimiter only starts a line: drop the rest of this one.
+			if err := m.discardLine(); err != nil {
+				if err == io.EOF {
+					m.state = stateDone
+				}
+				return err
+			}
+			m.midLine = false
+		}
 		line, err := m.readLine(maxLineSize)
 		if errors.Is(err, errLineTooLong) {
-			// A delimiter only starts a line: drop what we have of this one.
-			m.r, m.scanned, m.midLine = m.w, 0, true
+			m.midLine = true
 			continue
 		}
 		if err != nil {
@@ -200,10 +209,6 @@ func (m *MultipartReader) skipToDelim() error {
 				m.state = stateDone
 			}
 			return err
-		}
-		if m.midLine {
-			m.midLine = false
-			continue
 		}
 		if isDelim, closing := m.isDelim(line); isDelim {
 			m.state = stateHeaders
@@ -222,7 +227,7 @@ func (m *MultipartReader) readPart() (*Part, error) {
 	for n := 0; ; n++ {
 		line, err := m.readLine(maxLineSize)
 		if errors.Is(err, errLineTooLong) || n > maxHeaders {
-			m.state = stateResync
+			m.state, m.midLine = stateResync, errors.Is(err, errLineTooLong)
 			return nil, &PartError{Err: ErrMalformedPart, Reason: "header too long"}
 		}
 		if err != nil {
@@ -366,6 +371,12 @@ func (m *MultipartReader) readScanned() ([]byte, error) {
 			return body, nil
 		}
 		off += len(line)
+		if off > m.maxPart {
+			m.r += off
+			m.scanned = 0
+			m.state = stateResync
+			return nil, &PartError{Err: ErrPartTooLarge, Reason: fmt.Sprintf("part without Content-Length exceeds %d", m.maxPart)}
+		}
 		if t := bytes.TrimSpace(line); bytes.HasSuffix(t, []byte("EventNotificationAlert>")) && bytes.Contains(t, []byte("</")) {
 			body := bytes.Clone(m.buf[m.r : m.r+off])
 			m.r += off
@@ -421,6 +432,10 @@ var errLineTooLong = errors.New("line too long")
 func (m *MultipartReader) readLine(limit int) ([]byte, error) {
 	for {
 		if i := bytes.IndexByte(m.buf[m.r+m.scanned:m.w], '\n'); i >= 0 {
+			if m.scanned+i+1 > limit {
+				m.scanned = 0
+				return nil, errLineTooLong
+			}
 			line := m.buf[m.r : m.r+m.scanned+i+1]
 			m.r += len(line)
 			m.scanned = 0
@@ -428,6 +443,7 @@ func (m *MultipartReader) readLine(limit int) ([]byte, error) {
 		}
 		m.scanned = m.w - m.r
 		if m.scanned >= limit {
+			m.scanned = 0
 			return nil, errLineTooLong
 		}
 		if err := m.fill(m.scanned + 1); err != nil {
@@ -437,6 +453,21 @@ func (m *MultipartReader) readLine(limit int) ([]byte, error) {
 				return line, nil
 			}
 			return nil, err
+		}
+	}
+}
+
+// discardLine drops bytes through the next '\n' without buffering them.
+func (m *MultipartReader) discardLine() error {
+	for {
+		if i := bytes.IndexByte(m.buf[m.r:m.w], '\n'); i >= 0 {
+			m.r += i + 1
+			m.scanned = 0
+			return nil
+		}
+		m.r, m.scanned = m.w, 0
+		if err := m.fill(1); err != nil {
+			return err
 		}
 	}
 }

@@ -39,7 +39,7 @@ func parseXML(data []byte) (*node, error) {
 
 	var stack []*node
 	var root *node
-	var text []strings.Builder
+	var text [][]byte
 	count := 0
 	for {
 		tok, err := d.Token()
@@ -71,17 +71,17 @@ func parseXML(data []byte) (*node, error) {
 				p.Children = append(p.Children, n)
 			}
 			stack = append(stack, n)
-			text = append(text, strings.Builder{})
+			text = append(text, nil)
 		case xml.CharData:
-			if len(stack) > 0 && text[len(text)-1].Len() < 1<<16 {
-				text[len(text)-1].Write(t)
+			if len(stack) > 0 && len(text[len(text)-1]) < 1<<16 {
+				text[len(text)-1] = append(text[len(text)-1], t...)
 			}
 		case xml.EndElement:
 			if len(stack) == 0 {
 				continue
 			}
 			n := stack[len(stack)-1]
-			n.Text = strings.TrimSpace(text[len(text)-1].String())
+			n.Text = string(bytes.TrimSpace(text[len(text)-1]))
 			stack = stack[:len(stack)-1]
 			text = text[:len(text)-1]
 			if len(stack) == 0 {
