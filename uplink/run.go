@@ -174,9 +174,10 @@ func (u *Uploader) failed(ctx context.Context, c anr.Clip, err error) {
 	case ClassClip:
 		u.st.Failures.Clip++
 	}
+	u.pruneLocked()
 	f := u.clipFail[c.ID]
 	f.n++
-	f.cause = err
+	f.cause, f.class = err, class
 	f.until = u.o.Clock.Now().Add(u.o.ClipBackoff.Delay(f.n, u.o.Rand()))
 	u.clipFail[c.ID] = f
 	consecutive, state := u.st.ConsecutiveFailures, u.st.State
@@ -191,6 +192,20 @@ func (u *Uploader) failed(ctx context.Context, c anr.Clip, err error) {
 	}
 }
 
+// pruneLocked forgets failures of clips that the spool has long stopped offering
+// (uploaded elsewhere, evicted), so the map cannot grow without bound.
+func (u *Uploader) pruneLocked() {
+	if len(u.clipFail) < 4096 {
+		return
+	}
+	cutoff := u.o.Clock.Now().Add(-24 * time.Hour)
+	for id, f := range u.clipFail {
+		if f.until.Before(cutoff) {
+			delete(u.clipFail, id)
+		}
+	}
+}
+
 func (u *Uploader) release(c anr.Clip, cause error) {
 	if err := u.o.Queue.Release(c.ID, cause); err != nil {
 		u.log.Error("spool release", "clip", c.ID, "err", err)
@@ -201,7 +216,7 @@ func (u *Uploader) release(c anr.Clip, cause error) {
 func (u *Uploader) setCooldown(id string, d time.Duration, cause error) {
 	u.mu.Lock()
 	f := u.clipFail[id]
-	f.until, f.cause = u.o.Clock.Now().Add(d), cause
+	f.until, f.cause, f.class = u.o.Clock.Now().Add(d), cause, ClassClip
 	u.clipFail[id] = f
 	u.mu.Unlock()
 }
@@ -280,6 +295,15 @@ func (u *Uploader) waitUp(ctx context.Context) error {
 		if err == nil {
 			u.log.Info("object store reachable again", "bucket", u.o.Bucket, "after_failures", u.st.ConsecutiveFailures)
 			u.recoverLocked()
+			// Clips that failed only because the store was away are not to blame: drain
+			// them at full speed now instead of waiting out their cooldowns.
+			now := u.o.Clock.Now()
+			for id, f := range u.clipFail {
+				if f.class == ClassTransient || f.class == ClassFatal {
+					f.until = now
+					u.clipFail[id] = f
+				}
+			}
 		} else if ctx.Err() == nil {
 			u.st.ConsecutiveFailures++
 			u.st.LastError = err.Error()

@@ -42,6 +42,7 @@ type clipFailure struct {
 	n     int
 	until time.Time
 	cause error
+	class Class
 }
 
 // Result is the outcome of one confirmed upload.
