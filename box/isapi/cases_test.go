@@ -220,3 +220,134 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 }
 
 var _ = bytes.MinRead
+
+// alertCase is one EventNotificationAlert body and what must come out of it.
+type alertCase struct {
+	name    string
+	body    string
+	opts    ParseOptions
+	wantErr error
+	check   func(t assertT, e Event)
+}
+
+// assertT is the part of *testing.T the checks need.
+type assertT interface {
+	Errorf(format string, args ...any)
+	Helper()
+}
+
+func alertCases() []alertCase {
+	wrap := func(ns, inner string) string {
+		open := "<EventNotificationAlert version=\"2.0\">"
+		if ns != "" {
+			open = `<EventNotificationAlert version="2.0" xmlns="` + ns + `">`
+		}
+		return open + "\r\n" + inner + "\r\n</EventNotificationAlert>\r\n"
+	}
+	smart := `<ipAddress>10.0.0.5</ipAddress><ipv6Address>::ffff:10.0.0.5</ipv6Address><portNo>8000</portNo>
+<protocolType>HTTP</protocolType><macAddress>aa:bb:cc:dd:ee:ff</macAddress>
+<channelID>1</channelID><dateTime>2026-11-27T11:46:3100:00</dateTime><activePostCount>3</activePostCount>
+<eventType>linedetection</eventType><eventState>active</eventState><eventDescription>linedetection alarm</eventDescription>
+<channelName>Gate & Yard</channelName>
+<DetectionRegionList><DetectionRegionEntry><regionID>1</regionID><sensitivityLevel>50</sensitivityLevel>
+<RegionCoordinatesList><RegionCoordinates><positionX>100</positionX><positionY>200</positionY></RegionCoordinates>
+<RegionCoordinates><positionX>900</positionX><positionY>800</positionY></RegionCoordinates></RegionCoordinatesList>
+<TargetRect><X>0.25</X><Y>0.5</Y><width>0.1</width><height>0.2</height></TargetRect>
+</DetectionRegionEntry></DetectionRegionList>
+<targetType>human</targetType><Extensions><serialNumber>DS-2CD2386G2-IU00000000AAWRJ00000000</serialNumber></Extensions>`
+	simple := func(extra string) string {
+		return `<eventType>VMD</eventType><eventState>active</eventState>` + extra
+	}
+	return []alertCase{
+		{name: "ver10 namespace", body: wrap("http://www.hikvision.com/ver10/XMLSchema", simple("<channelID>1</channelID>")),
+			check: func(t assertT, e Event) { eq(t, 1, e.Channel); eq(t, "VMD", e.EventType); eq(t, true, e.IsActive()) }},
+		{name: "ver20 namespace", body: wrap("http://www.hikvision.com/ver20/XMLSchema", simple("<channelID>2</channelID>")),
+			check: func(t assertT, e Event) { eq(t, 2, e.Channel) }},
+		{name: "isapi.org namespace", body: wrap("http://www.isapi.org/ver20/XMLSchema", simple("<channelID>3</channelID>")),
+			check: func(t assertT, e Event) { eq(t, 3, e.Channel) }},
+		{name: "std-cgi namespace", body: wrap("http://www.std-cgi.com/ver20/XMLSchema", simple("<channelID>4</channelID>")),
+			check: func(t assertT, e Event) { eq(t, 4, e.Channel) }},
+		{name: "psialliance namespace", body: wrap("urn:psialliance-org", simple("<channelID>5</channelID>")),
+			check: func(t assertT, e Event) { eq(t, 5, e.Channel) }},
+		{name: "prefixed namespace", body: `<hik:EventNotificationAlert xmlns:hik="http://www.hikvision.com/ver20/XMLSchema"><hik:eventType>IO</hik:eventType><hik:channelID>6</hik:channelID></hik:EventNotificationAlert>`,
+			check: func(t assertT, e Event) { eq(t, "IO", e.EventType); eq(t, 6, e.Channel) }},
+		{name: "no namespace with prolog", body: `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + wrap("", simple("<channelID>7</channelID>")),
+			check: func(t assertT, e Event) { eq(t, 7, e.Channel) }},
+		{name: "foreign charset in prolog", body: `<?xml version="1.0" encoding="GB2312"?>` + wrap("", simple("")),
+			check: func(t assertT, e Event) { eq(t, "VMD", e.EventType) }},
+		{name: "smart event with every field", body: wrap(hikNS, smart),
+			check: func(t assertT, e Event) {
+				eq(t, "10.0.0.5", e.IPAddress)
+				eq(t, "::ffff:10.0.0.5", e.IPv6Address)
+				eq(t, 8000, e.PortNo)
+				eq(t, "HTTP", e.Protocol)
+				eq(t, "aa:bb:cc:dd:ee:ff", e.MACAddress)
+				eq(t, 3, e.ActivePostCount)
+				eq(t, "Gate & Yard", e.ChannelName)
+				eq(t, "human", e.TargetType)
+				eq(t, "DS-2CD2386G2-IU00000000AAWRJ00000000", e.SerialNumber)
+				eq(t, "2026-11-27T11:46:3100:00", e.DateTimeRaw)
+				eq(t, "2026-11-27T11:46:31Z", e.DateTime.UTC().Format(time.RFC3339))
+				eq(t, 1, len(e.Regions))
+				if len(e.Regions) == 1 {
+					r := e.Regions[0]
+					eq(t, []Point{{100, 200}, {900, 800}}, r.Points)
+					eq(t, Rect{250, 500, 100, 200}, r.Target.Normalized())
+				}
+				eq(t, true, IsClipEvent(e.EventType))
+			}},
+		{name: "unescaped ampersand", body: wrap("", simple("<eventDescription>Motion & Tamper &amp; more</eventDescription>")),
+			check: func(t assertT, e Event) { eq(t, "Motion & Tamper & more", e.EventDescription) }},
+		{name: "empty channelID is the device", body: wrap("", `<channelID></channelID><eventType>diskfull</eventType>`),
+			check: func(t assertT, e Event) { eq(t, 0, e.Channel); eq(t, false, e.HasChannelID) }},
+		{name: "missing channelID is the device", body: wrap("", `<eventType>ipconflict</eventType>`),
+			check: func(t assertT, e Event) { eq(t, 0, e.Channel) }},
+		{name: "dynChannelID wins", body: wrap("", `<channelID>33</channelID><dynChannelID>1</dynChannelID><eventType>VMD</eventType>`),
+			check: func(t assertT, e Event) { eq(t, 1, e.Channel); eq(t, 33, e.ChannelID); eq(t, 1, e.DynChannelID) }},
+		{name: "dynChannelID alone", body: wrap("", `<dynChannelID>4</dynChannelID><eventType>VMD</eventType>`),
+			check: func(t assertT, e Event) { eq(t, 4, e.Channel) }},
+		{name: "32+N without offset stays raw", body: wrap("", `<channelID>34</channelID><eventType>VMD</eventType>`),
+			check: func(t assertT, e Event) { eq(t, 34, e.Channel) }},
+		{name: "32+N with offset", body: wrap("", `<channelID>34</channelID><eventType>VMD</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
+			check: func(t assertT, e Event) { eq(t, 2, e.Channel); eq(t, 34, e.ChannelID) }},
+		{name: "offset leaves low channels", body: wrap("", `<channelID>3</channelID><eventType>VMD</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
+			check: func(t assertT, e Event) { eq(t, 3, e.Channel) }},
+		{name: "offset keeps device channel 0", body: wrap("", `<channelID>0</channelID><eventType>diskerror</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
+			check: func(t assertT, e Event) { eq(t, 0, e.Channel); eq(t, true, e.HasChannelID) }},
+		{name: "one-digit negative offset", body: wrap("", simple("<dateTime>2019-02-20T15:22:34-8:00</dateTime>")),
+			check: func(t assertT, e Event) { eq(t, "2019-02-20T23:22:34Z", e.DateTime.UTC().Format(time.RFC3339)); eq(t, true, e.DateTimeHasZone) }},
+		{name: "RFC 3339 offset", body: wrap("", simple("<dateTime>2026-11-27T09:30:00+08:00</dateTime>")),
+			check: func(t assertT, e Event) { eq(t, "2026-11-27T01:30:00Z", e.DateTime.UTC().Format(time.RFC3339)) }},
+		{name: "no offset", body: wrap("", simple("<dateTime>2026-11-27T09:30:00</dateTime>")),
+			check: func(t assertT, e Event) {
+				eq(t, "2026-11-27T09:30:00Z", e.DateTime.Format(time.RFC3339))
+				eq(t, false, e.DateTimeHasZone)
+			}},
+		{name: "garbage dateTime kept raw", body: wrap("", simple("<dateTime>yesterday</dateTime>")),
+			check: func(t assertT, e Event) { eq(t, "yesterday", e.DateTimeRaw); eq(t, true, e.DateTime.IsZero()) }},
+		{name: "case-insensitive type", body: wrap("", `<eventType>vmd</eventType><eventState>inactive</eventState>`),
+			check: func(t assertT, e Event) { eq(t, "vmd", e.EventType); eq(t, true, IsClipEvent(e.EventType)); eq(t, false, e.IsActive()) }},
+		{name: "heartbeat", body: wrap("", `<channelID>1</channelID><activePostCount>0</activePostCount><eventType>videoloss</eventType><eventState>inactive</eventState>`),
+			check: func(t assertT, e Event) { eq(t, true, IsHeartbeat(e)); eq(t, false, IsClipEvent(e.EventType)) }},
+		{name: "dead NVR channel is no heartbeat", body: wrap("", `<channelID>3</channelID><activePostCount>9</activePostCount><eventType>videoloss</eventType><eventState>active</eventState>`),
+			check: func(t assertT, e Event) { eq(t, false, IsHeartbeat(e)) }},
+		{name: "mismatched close tags tolerated", body: `<EventNotificationAlert><eventType>IO</eventType><eventState>active</eventstate></EventNotificationAlert>`,
+			check: func(t assertT, e Event) { eq(t, "IO", e.EventType) }},
+		{name: "trailing garbage ignored", body: wrap("", simple("")) + "\x00\x00garbage<<<",
+			check: func(t assertT, e Event) { eq(t, "VMD", e.EventType) }},
+		{name: "no eventType", body: wrap("", `<channelID>1</channelID>`), wantErr: ErrNotAlert},
+		{name: "other document", body: `<ResponseStatus><statusCode>4</statusCode></ResponseStatus>`, wantErr: ErrNotAlert},
+		{name: "truncated", body: `<EventNotificationAlert><eventType>VMD</eventType>`, wantErr: ErrNotAlert},
+		{name: "binary", body: "\xff\xd8\xff\xe0\x00\x10JFIF", wantErr: ErrNotAlert},
+		{name: "empty", body: "", wantErr: ErrNotAlert},
+	}
+}
+
+// eq is a tiny assertion usable from the shared table without importing testify
+// into the case definitions.
+func eq(t assertT, want, got any) {
+	t.Helper()
+	if fmt.Sprint(want) != fmt.Sprint(got) {
+		t.Errorf("want %v, got %v", want, got)
+	}
+}
