@@ -2,11 +2,8 @@ package anr
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,9 +11,6 @@ import (
 
 	"go.etcd.io/bbolt"
 )
-
-// copyBufSize: large writes keep the page cache path cheap; the fsync dominates.
-const copyBufSize = 1 << 20
 
 // Add stores the clip read from r and returns once it is durable: data fsynced under
 // a temporary name, renamed to its final name (which carries the metadata), the
@@ -128,8 +122,9 @@ func (s *Spool) writeDurable(ctx context.Context, id string, r io.Reader, final 
 			}
 		}
 	}()
-	h := sha256.New()
-	size, err = s.copy(ctx, f, h, r)
+	p := newHashPipe(s.chunks)
+	defer p.close()
+	size, err = s.copy(ctx, f, p, r)
 	if err == nil {
 		if err = f.Sync(); err != nil {
 			err = classify("fsync", tmp, err)
@@ -150,26 +145,33 @@ func (s *Spool) writeDurable(ctx context.Context, id string, r io.Reader, final 
 		}
 		return 0, "", classify("fsync dir", s.clipsDir, err)
 	}
-	return size, hex.EncodeToString(h.Sum(nil)), nil
+	return size, p.sum(), nil
 }
 
-func (s *Spool) copy(ctx context.Context, dst io.Writer, h hash.Hash, r io.Reader) (int64, error) {
-	buf := make([]byte, copyBufSize)
+// copy streams r into dst, hashing on the side (see hashPipe). The caller calls
+// p.sum() after its fsync, so the tail of the hashing overlaps the fsync too, and
+// p.close() on every path.
+func (s *Spool) copy(ctx context.Context, dst io.Writer, p *hashPipe, r io.Reader) (int64, error) {
 	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return n, fmt.Errorf("anr: add: %w", err)
 		}
+		buf := p.buffer()
 		k, rerr := io.ReadFull(r, buf)
-		if k > 0 {
+		if k == 0 {
+			p.unused(buf)
+		} else {
 			n += int64(k)
 			if s.opts.MaxBytes > 0 && n > s.opts.MaxBytes {
+				p.unused(buf)
 				return n, fmt.Errorf("%w: more than %d bytes", ErrClipTooLarge, s.opts.MaxBytes)
 			}
-			h.Write(buf[:k])
 			if _, err := dst.Write(buf[:k]); err != nil {
+				p.unused(buf)
 				return n, classify("write", "clip", err)
 			}
+			p.hash(buf[:k])
 		}
 		switch {
 		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
@@ -188,15 +190,16 @@ func (s *Spool) hashAndSync(ctx context.Context, src string) (int64, string, err
 		return 0, "", fmt.Errorf("anr: add %s: %w", src, err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := s.copy(ctx, io.Discard, h, f)
+	p := newHashPipe(s.chunks)
+	defer p.close()
+	n, err := s.copy(ctx, io.Discard, p, f)
 	if err != nil {
 		return 0, "", err
 	}
 	if err := f.Sync(); err != nil {
 		return 0, "", classify("fsync", src, err)
 	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return n, p.sum(), nil
 }
 
 // index commits the record of a durable clip file, then enforces the budget. If the

@@ -23,6 +23,7 @@ type Spool struct {
 	now      func() time.Time
 	fs       fileSystem
 	db       *bbolt.DB
+	chunks   *sync.Pool // copy buffers, reused across Adds
 
 	// mu guards everything below and serialises index writes: bbolt has one writer
 	// anyway, and keeping the in-memory view in step with commits needs the lock.
@@ -62,6 +63,7 @@ func openFS(dir string, opts Options, logger *slog.Logger, now func() time.Time,
 		fs:       fsys,
 		live:     map[string]*Clip{},
 		wake:     make(chan struct{}),
+		chunks:   newChunkPool(),
 	}
 	if err := os.MkdirAll(s.clipsDir, 0o755); err != nil {
 		return nil, classify("mkdir", s.clipsDir, err)
