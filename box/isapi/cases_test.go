@@ -1,7 +1,6 @@
 package isapi
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -67,7 +66,9 @@ type streamCase struct {
 }
 
 func streamCases() []streamCase {
-	cam := func(t, s string) string { return framed("--hikboundary", xmlCT, alertXML(hikNS, t, s, 1, "\r\n"), "\r\n") }
+	cam := func(t, s string) string {
+		return framed("--hikboundary", xmlCT, alertXML(hikNS, t, s, 1, "\r\n"), "\r\n")
+	}
 	nvr := func(t string, ch int) string {
 		return framed("--boundary", "application/xml", `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+alertXML("http://www.isapi.org/ver20/XMLSchema", t, "active", ch, "\n"), "\n")
 	}
@@ -219,8 +220,6 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-var _ = bytes.MinRead
-
 // alertCase is one EventNotificationAlert body and what must come out of it.
 type alertCase struct {
 	name    string
@@ -315,7 +314,10 @@ func alertCases() []alertCase {
 		{name: "offset keeps device channel 0", body: wrap("", `<channelID>0</channelID><eventType>diskerror</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
 			check: func(t assertT, e Event) { eq(t, 0, e.Channel); eq(t, true, e.HasChannelID) }},
 		{name: "one-digit negative offset", body: wrap("", simple("<dateTime>2019-02-20T15:22:34-8:00</dateTime>")),
-			check: func(t assertT, e Event) { eq(t, "2019-02-20T23:22:34Z", e.DateTime.UTC().Format(time.RFC3339)); eq(t, true, e.DateTimeHasZone) }},
+			check: func(t assertT, e Event) {
+				eq(t, "2019-02-20T23:22:34Z", e.DateTime.UTC().Format(time.RFC3339))
+				eq(t, true, e.DateTimeHasZone)
+			}},
 		{name: "RFC 3339 offset", body: wrap("", simple("<dateTime>2026-11-27T09:30:00+08:00</dateTime>")),
 			check: func(t assertT, e Event) { eq(t, "2026-11-27T01:30:00Z", e.DateTime.UTC().Format(time.RFC3339)) }},
 		{name: "no offset", body: wrap("", simple("<dateTime>2026-11-27T09:30:00</dateTime>")),
@@ -326,7 +328,11 @@ func alertCases() []alertCase {
 		{name: "garbage dateTime kept raw", body: wrap("", simple("<dateTime>yesterday</dateTime>")),
 			check: func(t assertT, e Event) { eq(t, "yesterday", e.DateTimeRaw); eq(t, true, e.DateTime.IsZero()) }},
 		{name: "case-insensitive type", body: wrap("", `<eventType>vmd</eventType><eventState>inactive</eventState>`),
-			check: func(t assertT, e Event) { eq(t, "vmd", e.EventType); eq(t, true, IsClipEvent(e.EventType)); eq(t, false, e.IsActive()) }},
+			check: func(t assertT, e Event) {
+				eq(t, "vmd", e.EventType)
+				eq(t, true, IsClipEvent(e.EventType))
+				eq(t, false, e.IsActive())
+			}},
 		{name: "heartbeat", body: wrap("", `<channelID>1</channelID><activePostCount>0</activePostCount><eventType>videoloss</eventType><eventState>inactive</eventState>`),
 			check: func(t assertT, e Event) { eq(t, true, IsHeartbeat(e)); eq(t, false, IsClipEvent(e.EventType)) }},
 		{name: "dead NVR channel is no heartbeat", body: wrap("", `<channelID>3</channelID><activePostCount>9</activePostCount><eventType>videoloss</eventType><eventState>active</eventState>`),
