@@ -31,7 +31,7 @@ func (s *Spool) Add(ctx context.Context, meta ClipMeta, r io.Reader) (Clip, erro
 	if err != nil {
 		return Clip{}, err
 	}
-	return s.index(id, meta, size, sum, final)
+	return s.index(id, meta, size, sum, final, s.discard)
 }
 
 // AddFile is Add for a finished file, which it takes over: on the same filesystem
@@ -78,13 +78,12 @@ func (s *Spool) AddFile(ctx context.Context, meta ClipMeta, src string) (Clip, e
 		}
 		return Clip{}, classify("fsync dir", s.clipsDir, err)
 	}
-	c, err := s.index(id, meta, size, sum, final)
-	if err != nil {
-		// index removed final; the source is gone. That is the documented cost of a
-		// failed commit on the rename path: the caller gets an error, never a false ack.
-		return Clip{}, err
-	}
-	return c, nil
+	return s.index(id, meta, size, sum, final, func(path string) {
+		if err := s.fs.Rename(path, src); err != nil {
+			s.log.Error("cannot return file after failed commit; it will be re-indexed at next Open",
+				"path", path, "src", src, "err", err)
+		}
+	})
 }
 
 func (s *Spool) addCopy(ctx context.Context, id string, meta ClipMeta, src, final string) (Clip, error) {
@@ -97,7 +96,7 @@ func (s *Spool) addCopy(ctx context.Context, id string, meta ClipMeta, src, fina
 	if err != nil {
 		return Clip{}, err
 	}
-	c, err := s.index(id, meta, size, sum, final)
+	c, err := s.index(id, meta, size, sum, final, s.discard)
 	if err != nil {
 		return Clip{}, err
 	}
@@ -203,8 +202,9 @@ func (s *Spool) hashAndSync(ctx context.Context, src string) (int64, string, err
 }
 
 // index commits the record of a durable clip file, then enforces the budget. If the
-// commit fails the file is removed: the caller was told "not stored".
-func (s *Spool) index(id string, meta ClipMeta, size int64, sum, path string) (Clip, error) {
+// commit fails, undo disposes of the file (removed for Add, handed back for
+// AddFile): the caller is told "not stored" and nothing is left half-stored.
+func (s *Spool) index(id string, meta ClipMeta, size int64, sum, path string, undo func(path string)) (Clip, error) {
 	c := &Clip{
 		ID: id, Channel: meta.Channel, EventTypes: meta.EventTypes, Start: meta.Start, End: meta.End,
 		Size: size, SHA256: sum, Path: path, State: StatePending, Created: s.now().UTC(),
@@ -216,9 +216,7 @@ func (s *Spool) index(id string, meta ClipMeta, size int64, sum, path string) (C
 	}
 	if err != nil {
 		s.mu.Unlock()
-		if rerr := s.fs.Remove(path); rerr != nil {
-			s.log.Warn("cannot remove unacknowledged clip; re-indexed at next Open", "path", path, "err", rerr)
-		}
+		undo(path)
 		return Clip{}, fmt.Errorf("anr: record clip %s: %w", id, err)
 	}
 	s.live[id] = c
@@ -229,6 +227,14 @@ func (s *Spool) index(id string, meta ClipMeta, size int64, sum, path string) (C
 	s.mu.Unlock()
 	s.report(drops)
 	return out, nil
+}
+
+// discard removes an unacknowledged clip file. If that fails too, Open re-indexes
+// it later: an extra upload, never a loss.
+func (s *Spool) discard(path string) {
+	if err := s.fs.Remove(path); err != nil && !os.IsNotExist(err) {
+		s.log.Warn("cannot remove unacknowledged clip; re-indexed at next Open", "path", path, "err", err)
+	}
 }
 
 // makeRoom evicts before a write when free space is already short of the reserve

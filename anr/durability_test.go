@@ -100,7 +100,7 @@ func TestAddMetaValidation(t *testing.T) {
 		{"event with underscore", meta(1, 0, "line_detection")},
 		{"event with slash", meta(1, 0, "../x")},
 		{"zero start", ClipMeta{Channel: 1, EventTypes: []string{"VMD"}}},
-		{"end before start", ClipMeta{Channel: 1, EventTypes: []string{"VMD"}, Start: t0, End: t0.Add(-1)}},
+		{"end before start", ClipMeta{Channel: 1, EventTypes: []string{"VMD"}, Start: t0(), End: t0().Add(-1)}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,19 +114,19 @@ func TestFileNameRoundTrip(t *testing.T) {
 	cases := []ClipMeta{
 		meta(0, 0, "VMD"),
 		meta(7, 3600, "linedetection", "fielddetection", "VMD"),
-		{Channel: 12, EventTypes: []string{"x-1"}, Start: t0.Add(123456789), End: t0.Add(987654321)},
+		{Channel: 12, EventTypes: []string{"x-1"}, Start: t0().Add(123456789), End: t0().Add(987654321)},
 	}
 	for _, m := range cases {
 		m, err := m.normalize()
 		require.NoError(t, err)
-		id := newID(t0)
+		id := newID(t0())
 		require.True(t, validID(id), id)
 		gotID, got, err := parseClipFileName(clipFileName(id, m))
 		require.NoError(t, err)
 		assert.Equal(t, id, gotID)
 		assert.Equal(t, m, got)
 	}
-	for _, bad := range []string{"x.mp4", "a_b_c_d_e.mp4", newID(t0) + "_c1_VMD_1_2.mp4.tmp", newID(t0) + "_1_VMD_1_2.mp4"} {
+	for _, bad := range []string{"x.mp4", "a_b_c_d_e.mp4", newID(t0()) + "_c1_VMD_1_2.mp4.tmp", newID(t0()) + "_1_VMD_1_2.mp4"} {
 		_, _, err := parseClipFileName(bad)
 		assert.Error(t, err, bad)
 	}

@@ -3,6 +3,7 @@ package anr
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -81,4 +82,10 @@ func TestIndexFull(t *testing.T) {
 	require.ErrorIs(t, err, ErrDiskFull, "after %d clips", i)
 	files, _ := filepath.Glob(filepath.Join(dir, "clips", "*"))
 	assert.Len(t, files, i-1, "the rejected clip's file is removed")
+
+	src := filepath.Join(dir, "handoff.mp4")
+	require.NoError(t, os.WriteFile(src, content(1, 5000), 0o644))
+	_, err = s.AddFile(context.Background(), meta(1, 0, "VMD"), src)
+	require.ErrorIs(t, err, ErrDiskFull)
+	assert.Equal(t, content(1, 5000), readAll(t, src), "AddFile hands the file back on a failed commit")
 }

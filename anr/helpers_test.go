@@ -107,11 +107,12 @@ func sum(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-var t0 = time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+// t0() is the base event time of test clips.
+func t0() time.Time { return time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC) }
 
 func meta(ch int, startSec int, events ...string) ClipMeta {
-	return ClipMeta{Channel: ch, EventTypes: events, Start: t0.Add(time.Duration(startSec) * time.Second),
-		End: t0.Add(time.Duration(startSec+10) * time.Second)}
+	return ClipMeta{Channel: ch, EventTypes: events, Start: t0().Add(time.Duration(startSec) * time.Second),
+		End: t0().Add(time.Duration(startSec+10) * time.Second)}
 }
 
 func mustAdd(t *testing.T, s *Spool, m ClipMeta, data []byte) Clip {

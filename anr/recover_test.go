@@ -38,11 +38,11 @@ func TestRecovery(t *testing.T) {
 	require.NoError(t, os.WriteFile(keep.Path, content(1, 5000), 0o644))
 	// A crash mid-Add: temp file.
 	clips := filepath.Join(dir, "clips")
-	require.NoError(t, os.WriteFile(filepath.Join(clips, newID(t0)+tmpExt), []byte("partial"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(clips, newID(t0())+tmpExt), []byte("partial"), 0o644))
 	// A crash between rename and commit: clip file without a record.
 	orphanMeta, err := meta(5, 7, "linedetection", "VMD").normalize()
 	require.NoError(t, err)
-	orphanID := newID(t0.Add(time.Hour))
+	orphanID := newID(t0().Add(time.Hour))
 	orphanData := content(6, 7777)
 	require.NoError(t, os.WriteFile(filepath.Join(clips, clipFileName(orphanID, orphanMeta)), orphanData, 0o644))
 	// Vanished and truncated files.
