@@ -69,7 +69,6 @@ func NewClient(ctx context.Context, cc ClientConfig) (*s3.Client, error) {
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(region),
-		config.WithHTTPClient(hc),
 		config.WithRetryMaxAttempts(attempts),
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
@@ -84,6 +83,9 @@ func NewClient(ctx context.Context, cc ClientConfig) (*s3.Client, error) {
 	}
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = true
+		// Set here, not in LoadDefaultConfig, which would try to patch the transport for
+		// AWS_CA_BUNDLE: the injected client is used exactly as given.
+		o.HTTPClient = hc
 		if cc.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cc.Endpoint)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -282,7 +283,10 @@ func equalFoldHex(a, b string) bool {
 func (u *Uploader) AbortStale(ctx context.Context, olderThan time.Duration, inUse func(key, uploadID string) bool) (int, error) {
 	prefix := boxPrefix(u.o.Prefix, u.o.Serial)
 	cutoff := u.o.Clock.Now().Add(-olderThan)
-	in := &s3.ListMultipartUploadsInput{Bucket: &u.o.Bucket, Prefix: &prefix}
+	// No Prefix in the request: MinIO treats it as an exact object name and lists
+	// nothing for a folder-like prefix. Uploads in progress are few, so filtering here
+	// costs little on AWS too.
+	in := &s3.ListMultipartUploadsInput{Bucket: &u.o.Bucket}
 	aborted := 0
 	for {
 		rctx, cancel := context.WithTimeout(ctx, u.requestTimeout(0))
@@ -293,7 +297,8 @@ func (u *Uploader) AbortStale(ctx context.Context, olderThan time.Duration, inUs
 		}
 		for _, up := range out.Uploads {
 			key, id := aws.ToString(up.Key), aws.ToString(up.UploadId)
-			if up.Initiated == nil || !up.Initiated.Before(cutoff) || (inUse != nil && inUse(key, id)) {
+			if !strings.HasPrefix(key, prefix) || up.Initiated == nil || !up.Initiated.Before(cutoff) ||
+				(inUse != nil && inUse(key, id)) {
 				continue
 			}
 			rctx, cancel := context.WithTimeout(ctx, u.requestTimeout(0))
