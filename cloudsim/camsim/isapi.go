@@ -264,7 +264,7 @@ func (s *Sim) adminAccesses(w http.ResponseWriter) {
 	for i, p := range []struct{ proto, port string }{
 		{"HTTP", port(s.httpAddr)}, {"HTTPS", "443"}, {"DEV_MANAGE", "8000"}, {"RTSP", port(s.rtspAddr)},
 	} {
-		d.raw("<AdminAccessProtocol " + s.ns() + ">").el("id", i+1).el("enabled", true).
+		d.raw("<AdminAccessProtocol "+s.ns()+">").el("id", i+1).el("enabled", true).
 			el("protocol", p.proto).el("portNo", p.port).raw("</AdminAccessProtocol>")
 	}
 	d.raw("</AdminAccessProtocolList>")

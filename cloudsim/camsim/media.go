@@ -33,7 +33,7 @@ type media struct {
 	name          string
 	codec         string
 	width, height int
-	vps, sps, pps []byte   // parameter sets for the SDP (vps only for H.265)
+	vps, sps, pps []byte     // parameter sets for the SDP (vps only for H.265)
 	aus           [][][]byte // NAL units per access unit: no AUDs, params before keyframes
 	keyframes     []bool
 }
