@@ -37,26 +37,34 @@ func TestCrashKill9(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	acked := map[string]string{} // id -> sha256
 	uploaded := map[string]bool{}
-	const rounds = 20
+	const rounds = 12
 	kills := 0
 	for round := range rounds {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKill9$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-		var out bytes.Buffer
-		cmd.Stdout = &out
 		cmd.Stderr = os.Stderr
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
-		// Early rounds may kill it during Open or its first Add; later ones mid-stream.
-		time.Sleep(time.Duration(50+rng.IntN(450)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
-			kills++
+		lines := make(chan string, 1024)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		// Every third round kills at a random moment from exec (often during start-up
+		// or Open); the others at a random moment after Open, mid-stream. Timing from
+		// the child's own signal keeps the test meaningful on a loaded machine.
+		if round%3 != 0 {
+			waitOpen(t, lines, 30*time.Second)
 		}
-		sc := bufio.NewScanner(&out)
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		n := 0
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
+		for line := range lines {
+			f := strings.Fields(line)
 			switch {
 			case len(f) == 3 && f[0] == "ACK":
 				acked[f[1]] = f[2]
@@ -64,6 +72,10 @@ func TestCrashKill9(t *testing.T) {
 			case len(f) == 2 && f[0] == "UPL":
 				uploaded[f[1]] = true
 			}
+		}
+		err = cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
+			kills++
 		}
 		t.Logf("round %d: %d clips acknowledged before the kill", round, n)
 
@@ -100,6 +112,23 @@ func TestCrashKill9(t *testing.T) {
 	t.Logf("%d clips acknowledged, %d uploaded over %d kills", len(acked), len(uploaded), kills)
 }
 
+// waitOpen consumes lines until the child reports its spool open. Lines before it
+// carry no acknowledgements, so dropping them is safe.
+func waitOpen(t *testing.T, lines <-chan string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok || l == "OPEN" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("child did not open the spool")
+		}
+	}
+}
+
 func hashFileSum(path string) (string, error) {
 	_, s, err := hashFile(path)
 	return s, err
@@ -112,6 +141,7 @@ func crashChild(dir string) {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(2)
 	}
+	os.Stdout.WriteString("OPEN\n")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
