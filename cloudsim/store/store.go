@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,7 +43,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: data dir: %w", err)
 	}
-	b, err := bolt.Open(filepath.Join(dir, "cloudsim.db"), 0o600, &bolt.Options{
+	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{
 		Timeout: opts.Timeout,
 		MaxSize: opts.MaxSize,
 	})
@@ -215,3 +216,17 @@ func SortableKey(n uint64) string {
 	binary.BigEndian.PutUint64(b[:], n)
 	return fmt.Sprintf("%x", b)
 }
+
+// Backup writes a consistent copy of the whole file to w (a read transaction, so writers
+// are not blocked). Opening the copy as cloudsim.db in another dir restores it.
+func (db *DB) Backup(w io.Writer) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		if _, err := tx.WriteTo(w); err != nil {
+			return fmt.Errorf("store: backup: %w", err)
+		}
+		return nil
+	})
+}
+
+// FileName is the store's file name inside its data directory.
+const FileName = "cloudsim.db"
