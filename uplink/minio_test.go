@@ -278,11 +278,14 @@ func TestMinIOOutage(t *testing.T) {
 	startRun(t, u)
 	require.Eventually(t, func() bool { _, _, n := q.snapshot(); return n == 3 }, 10*time.Second, 10*time.Millisecond)
 
+	t0s := time.Now()
 	m.Stop()
+	t.Logf("minio stop took %s", time.Since(t0s))
 	for i := range 20 {
 		q.Add(writeClip(t, dir, fmt.Sprintf("during%02d", i), 1+i%4, t0.Add(time.Hour+time.Duration(i)*time.Second), pattern(200<<10, byte(i+10))))
 	}
 	require.Eventually(t, func() bool { return u.Stats().State == StateDown }, 15*time.Second, 10*time.Millisecond)
+	t.Logf("down after %s", time.Since(t0s))
 	time.Sleep(500 * time.Millisecond) // a few probe rounds
 	st := u.Stats()
 	pending, uploading, uploaded := q.snapshot()
@@ -291,7 +294,11 @@ func TestMinIOOutage(t *testing.T) {
 	assert.Positive(t, st.Probes)
 	assert.LessOrEqual(t, st.Failures.Transient, int64(5), "while down it probes instead of pulling clips")
 
+	t0r := time.Now()
 	m.Restart(t)
+	t.Logf("minio restart took %s", time.Since(t0r))
+	t0r = time.Now()
+	defer func() { t.Logf("drain after restart took %s", time.Since(t0r)) }()
 	// Transient cooldowns (5s here) are forgiven on recovery: the drain is immediate.
 	require.Eventually(t, func() bool { _, _, n := q.snapshot(); return n == 23 }, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, StateOK, u.Stats().State)
