@@ -47,21 +47,29 @@ type Event struct {
 
 // Region is one DetectionRegionEntry of a smart event.
 type Region struct {
-	ID          int
-	Sensitivity int
+	ID          int `json:"id"`
+	Sensitivity int `json:"sensitivity"`
 	// Points are in the device's 0..1000 coordinate space; a line-crossing rule
 	// has two.
-	Points []Point
+	Points []Point `json:"points"`
 	// Target is the detected object's box, if the firmware sent one. Its scale
 	// varies by firmware: see Rect.Normalized.
-	Target *Rect
+	Target *Rect `json:"target,omitempty"`
 }
 
 // Point is a coordinate in 0..1000 space.
-type Point struct{ X, Y int }
+type Point struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+}
 
 // Rect is a TargetRect as sent: 0..1 floats on some firmware, 0..1000 on others.
-type Rect struct{ X, Y, Width, Height float64 }
+type Rect struct {
+	X      float64 `json:"x"`
+	Y      float64 `json:"y"`
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
+}
 
 // Normalized returns the rectangle in 0..1000 space. A rectangle whose values
 // all lie within 0..1 is taken as fractional; in 0..1000 space such a box would

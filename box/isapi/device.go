@@ -262,3 +262,19 @@ func (c *Client) RTSPPort(ctx context.Context) (int, error) {
 	}
 	return DefaultRTSPPort, nil
 }
+
+// AutoIPChannelOffset picks ParseOptions.IPChannelOffset for a device: 32 for
+// an NVR/DVR whose IP channels are all numbered 32 or below (then an event for
+// channel 33+ can only mean "IP channel N" in the 32+N convention), 0 otherwise
+// (cameras, and recorders with more than 32 channels, where 33+ are real).
+func AutoIPChannelOffset(d DeviceInfo, chans []InputProxyChannel) int {
+	if !d.IsRecorder() || len(chans) == 0 {
+		return 0
+	}
+	for _, c := range chans {
+		if c.ID > 32 {
+			return 0
+		}
+	}
+	return 32
+}
