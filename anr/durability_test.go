@@ -63,6 +63,7 @@ func TestAddFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			fsys := &faultFS{}
 			dir := t.TempDir()
 			s := openTest(t, dir, Options{}, newTestClock(), fsys)
@@ -73,7 +74,7 @@ func TestAddFaults(t *testing.T) {
 				}
 				return nil
 			}
-			_, err := s.Add(context.Background(), meta(1, 1, "VMD"), bytes.NewReader(content(2, 3<<20)))
+			_, err := s.Add(context.Background(), meta(1, 1, "VMD"), bytes.NewReader(content(2, 3*chunkSize)))
 			require.Error(t, err)
 			assert.Equal(t, tc.diskFull, errors.Is(err, ErrDiskFull), "ErrDiskFull? %v", err)
 			fsys.fail = nil

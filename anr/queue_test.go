@@ -46,6 +46,7 @@ func TestNextPriorityOrder(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := openTest(t, t.TempDir(), Options{}, newTestClock(), nil)
 			names := map[string]string{}
 			for i, c := range tc.add {
@@ -174,6 +175,7 @@ func TestEviction(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			var mu sync.Mutex
 			var drops []Drop
 			opts := Options{MaxBytes: 4 * size, OnDrop: func(d Drop) { mu.Lock(); drops = append(drops, d); mu.Unlock() }}

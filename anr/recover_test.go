@@ -158,6 +158,7 @@ func TestCorruptIndex(t *testing.T) {
 	}
 	for _, tc := range corruptions {
 		t.Run(tc.name+"/rebuilt", func(t *testing.T) {
+			t.Parallel()
 			dir, clips := setup(t)
 			db := filepath.Join(dir, indexFile)
 			require.NoError(t, tc.corrupt(db))
@@ -176,6 +177,7 @@ func TestCorruptIndex(t *testing.T) {
 			}
 		})
 		t.Run(tc.name+"/fail", func(t *testing.T) {
+			t.Parallel()
 			dir, _ := setup(t)
 			db := filepath.Join(dir, indexFile)
 			require.NoError(t, tc.corrupt(db))
