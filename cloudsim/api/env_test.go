@@ -294,3 +294,5 @@ func (w *world) clip(ch int, start time.Time) map[string]any {
 		"sha256":      strings.Repeat("ab", 32),
 	}
 }
+
+func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
