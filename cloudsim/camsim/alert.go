@@ -298,7 +298,7 @@ func (h *alertHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		defer conn.Close()
 		_, _ = fmt.Fprintf(bufrw, "HTTP/1.0 200 OK\r\nContent-Type: multipart/mixed;boundary=%s\r\n"+
-			"Connection: close\r\nServer: App-webs/\r\n\r\n", declared)
+			"Connection: close\r\nServer: %s\r\n\r\n", declared, w.Header().Get("Server"))
 		out, flush = bufrw, bufrw.Flush
 		// A hijacked connection no longer sees the request context end: watch reads.
 		go watchClose(conn, bufrw.Reader, r.Context())

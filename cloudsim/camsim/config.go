@@ -74,7 +74,8 @@ type AlertConfig struct {
 	// explicit inactive when an event ends; NVR style never does.
 	Style string
 	// Heartbeat is the interval of videoloss/inactive heartbeats per connection, the
-	// first one a full interval after connecting. Default 10 s; negative disables.
+	// first one a full interval after connecting. Default: 10 s for the camera style,
+	// none for the NVR style (quiet NVR streams stay silent); negative disables.
 	Heartbeat time.Duration
 	// Repeat is how often an active event is re-sent while it lasts. Default 1 s.
 	Repeat time.Duration
@@ -253,6 +254,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if a.Heartbeat == 0 {
 		a.Heartbeat = 10 * time.Second
+		if a.Style == StyleNVR {
+			a.Heartbeat = -1
+		}
 	}
 	if a.Repeat == 0 {
 		a.Repeat = time.Second

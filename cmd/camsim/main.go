@@ -65,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.BasicAuth, "basic-auth", false, "ISAPI accepts Basic auth only (old cameras)")
 	fs.BoolVar(&cfg.LegacyXML, "legacy-xml", false, "ISAPI documents in the ver10 namespace")
 	fs.StringVar(&alertStyle, "alert-style", "", "alertStream style camera or nvr (default follows --mode)")
-	fs.DurationVar(&cfg.Alert.Heartbeat, "heartbeat", 10*time.Second, "alertStream heartbeat interval (negative disables)")
+	fs.DurationVar(&cfg.Alert.Heartbeat, "heartbeat", 0, "alertStream heartbeat interval (0: 10s camera style, none NVR style; negative disables)")
 	fs.DurationVar(&cfg.Alert.Repeat, "repeat", time.Second, "how often active events are repeated")
 	fs.Var(&quirks, "quirk", "alertStream quirk as name=value over the style preset, e.g. lfBodies=true, namespace=ver10 (repeatable)")
 	fs.Var(&events, "event", "scripted event at,channel,type,seconds e.g. 5s,1,VMD,3 (repeatable)")
