@@ -70,6 +70,9 @@ func (s *Spool) AddFile(ctx context.Context, meta ClipMeta, src string) (Clip, e
 	if err != nil {
 		return Clip{}, classify("rename", src, err)
 	}
+	// Only clips/ is fsynced: if the source's old name survives a power cut too,
+	// the caller re-adds a duplicate, which is uploaded twice under two IDs: a cost,
+	// never a loss, and not worth a second directory fsync on every clip.
 	if err := s.fs.SyncDir(s.clipsDir); err != nil {
 		// Not durable, so not accepted: give the file back to the caller.
 		if rerr := s.fs.Rename(final, src); rerr != nil {

@@ -57,8 +57,9 @@ func (s *Spool) enforce(protect string, incoming int64) []Drop {
 		victims = append(victims, v)
 		freed += c.Size
 	}
+	wasOver := s.over
 	s.over = overBudget-freed > 0 || reserveShort-freed > 0
-	if s.over {
+	if s.over && !wasOver { // once per episode, not on every Add while it lasts
 		s.log.Warn("spool over budget: only uploading or just-added clips left to evict",
 			"used", s.used-freed, "max_bytes", s.opts.MaxBytes, "reserve_short", reserveShort-freed)
 	}

@@ -56,6 +56,9 @@ func (s *Spool) Next(ctx context.Context) (Clip, error) {
 // object already stored). The commit comes first: a crash before the unlink leaves
 // a file that Open deletes, never a "lost" clip.
 func (s *Spool) Uploaded(id, objectKey string) error {
+	if objectKey == "" {
+		return fmt.Errorf("%w: %s: Uploaded without an object key", ErrInvalidState, id)
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

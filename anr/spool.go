@@ -72,6 +72,12 @@ func openFS(dir string, opts Options, logger *slog.Logger, now func() time.Time,
 	if err != nil {
 		return nil, err
 	}
+	// Make clips/ and index.db themselves durable entries of dir: neither MkdirAll
+	// nor bbolt fsyncs the parent directory.
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		_ = s.db.Close()
+		return nil, classify("fsync dir", s.dir, err)
+	}
 	drops, err := s.reconcile(recs)
 	if err != nil {
 		_ = s.db.Close()
