@@ -96,6 +96,25 @@ func TestMinIO(t *testing.T) {
 	client := minioClient(t, m)
 	ctx := context.Background()
 
+	t.Run("credentials from the environment chain", func(t *testing.T) {
+		t.Setenv("AWS_ACCESS_KEY_ID", m.AccessKey)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", m.SecretKey)
+		t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+		envClient, err := NewClient(ctx, ClientConfig{Endpoint: m.Endpoint})
+		require.NoError(t, err)
+		u := minioUploader(t, envClient, "envcreds", nil, nil)
+		_, err = u.Upload(ctx, writeClip(t, t.TempDir(), "env", 1, t0, []byte("x")))
+		require.NoError(t, err)
+
+		bad, err := NewClient(ctx, ClientConfig{Endpoint: m.Endpoint, AccessKey: "nobody", SecretKey: "wrongwrong"})
+		require.NoError(t, err)
+		ub, err := New(Options{Client: bad, Bucket: "envcreds", Serial: "BX1"})
+		require.NoError(t, err)
+		_, err = ub.Upload(ctx, writeClip(t, t.TempDir(), "bad", 1, t0, []byte("x")))
+		assert.Equal(t, ClassFatal, Classify(err), "%v", err)
+	})
+
 	t.Run("small clip with metadata and sha256", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
@@ -209,6 +228,26 @@ func TestMinIO(t *testing.T) {
 		assert.NotContains(t, faulty.uploadIDs, saved.UploadID)
 		sum, _ := getObject(t, client, "gone", res.Key)
 		assert.Equal(t, c.SHA256, sum)
+	})
+
+	t.Run("resumed multipart never replaces an object that appeared meanwhile", func(t *testing.T) {
+		t.Parallel()
+		c := writeClip(t, t.TempDir(), "race", 1, t0, pattern(11<<20, 11))
+		q := newFakeQueue()
+		u1 := minioUploader(t, &faultyS3{S3: client, failPart: 2}, "race", q, nil)
+		_, err := u1.Upload(ctx, c)
+		require.Error(t, err)
+		key, _ := u1.Key(c)
+		_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("race"), Key: &key, Body: strings.NewReader("someone else")})
+		require.NoError(t, err)
+
+		u2 := minioUploader(t, client, "race", q, nil)
+		_, err = u2.Upload(ctx, c)
+		require.ErrorIs(t, err, ErrConflict)
+		_, out := getObject(t, client, "race", key)
+		assert.EqualValues(t, len("someone else"), aws.ToInt64(out.ContentLength), "not overwritten")
+		_, ok, _ := q.Multipart("race")
+		assert.False(t, ok, "the dead upload is forgotten")
 	})
 
 	t.Run("completed multipart whose success was not recorded", func(t *testing.T) {

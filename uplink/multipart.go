@@ -219,9 +219,19 @@ func (u *Uploader) complete(ctx context.Context, c anr.Clip, m anr.Multipart) er
 	_, err := u.o.Client.CompleteMultipartUpload(rctx, &s3.CompleteMultipartUploadInput{
 		Bucket: &u.o.Bucket, Key: &m.Key, UploadId: &m.UploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp},
+		// Create only, like the single PUT: an object that appeared under the key while
+		// this upload was in progress is never replaced.
+		IfNoneMatch: aws.String("*"),
 	})
 	if err == nil {
 		return nil
+	}
+	if isPreconditionFailed(err) {
+		u.abort(ctx, m.Key, m.UploadID)
+		if cerr := u.o.Queue.ClearMultipart(c.ID); cerr != nil {
+			u.log.Warn("clear multipart state", "clip", c.ID, "err", cerr)
+		}
+		return u.verify(ctx, c, m.Key) // same content: done; other content: ErrConflict
 	}
 	if isNoSuchUpload(err) {
 		// An earlier Complete may have succeeded without us hearing back.

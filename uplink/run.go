@@ -276,6 +276,12 @@ func (u *Uploader) waitUp(ctx context.Context) error {
 		ch, probing := u.downCh, u.probing
 		u.probing = true
 		n := u.st.ConsecutiveFailures
+		var held []anr.Clip
+		if !probing {
+			// Held clips go back to the spool for the outage: there they can be evicted
+			// under disk pressure, and nothing is gained by holding them.
+			held, u.held = u.held, nil
+		}
 		u.mu.Unlock()
 		if probing {
 			select {
@@ -284,6 +290,9 @@ func (u *Uploader) waitUp(ctx context.Context) error {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		}
+		for _, c := range held {
+			u.release(c, fmt.Errorf("%w: object store down", ErrHeld))
 		}
 		err := sleep(ctx, u.o.Clock, u.o.Backoff.Delay(max(n, 1), u.o.Rand()))
 		if err == nil {
@@ -294,7 +303,10 @@ func (u *Uploader) waitUp(ctx context.Context) error {
 		u.st.Probes++
 		if err == nil {
 			u.log.Info("object store reachable again", "bucket", u.o.Bucket, "after_failures", u.st.ConsecutiveFailures)
-			u.recoverLocked()
+			// Degraded, not ok, until an upload succeeds: the failure count (and so the
+			// backoff) is kept, so an error that HeadBucket cannot see (e.g. PutObject
+			// denied by a policy) goes back down at once instead of cycling fast.
+			u.setStateLocked(StateDegraded)
 			// Clips that failed only because the store was away are not to blame: drain
 			// them at full speed now instead of waiting out their cooldowns.
 			now := u.o.Clock.Now()
