@@ -263,6 +263,19 @@ func (w *world) clone(t testing.TB) *world {
 	return &world{env: w.env.clone(t), tok: w.tok, id: w.id}
 }
 
+// relogin refreshes every person's token after the clock jumped past their expiry.
+func (w *world) relogin() {
+	tok := map[string]string{}
+	for k, v := range w.tok {
+		tok[k] = v
+	}
+	for name, email := range map[string]string{"admin": "admin@a.test", "it": "it@a.test", "emp": "emp@a.test", "sm": "sm@a.test",
+		"otherAdmin": "admin@b.test", "owner": "owner@home.test", "stranger": "stranger@home.test", "far": "far@home.test"} {
+		tok[name] = w.login(email)
+	}
+	w.tok = tok
+}
+
 func (w *world) site(suffix string) string { return "/api/v1/sites/" + w.id["site"] + suffix }
 
 func (w *world) addDevice(body map[string]any) string {
@@ -296,3 +309,5 @@ func (w *world) clip(ch int, start time.Time) map[string]any {
 }
 
 func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -51,6 +51,9 @@ func (c *call) param(name string) string { return c.r.PathValue(name) }
 
 // decode reads a JSON body into v, refusing unknown fields so typos fail loudly.
 func (c *call) decode(v any) error {
+	if c.r.Body == nil {
+		return fmt.Errorf("%w: body required", ErrInvalid)
+	}
 	dec := json.NewDecoder(io.LimitReader(c.r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
