@@ -259,8 +259,8 @@ func (q *queue) Release(id string, cause error) error {
 }
 
 func (q *queue) Multipart(string) (anr.Multipart, bool, error) { return anr.Multipart{}, false, nil }
-func (q *queue) SaveMultipart(string, anr.Multipart) error      { return nil }
-func (q *queue) ClearMultipart(string) error                    { return nil }
+func (q *queue) SaveMultipart(string, anr.Multipart) error     { return nil }
+func (q *queue) ClearMultipart(string) error                   { return nil }
 
 func startMinIO(ctx context.Context, bin, tmp string) (string, func(), error) {
 	if _, err := os.Stat(bin); err != nil {
@@ -308,4 +308,3 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
-
