@@ -20,6 +20,9 @@ import (
 
 const crashChildEnv = "ANR_CRASH_CHILD_DIR"
 
+// crashOpts gives the crash test a small budget so kills also land mid-eviction.
+func crashOpts() Options { return Options{MaxBytes: 3 << 20} }
+
 // TestCrashKill9 re-executes the test binary as a child that adds clips (and
 // uploads some) as fast as it can, printing "ACK <id> <sha256>" only after Add
 // returned and "UPL <id>" after Uploaded returned. The parent SIGKILLs it at random
@@ -79,13 +82,14 @@ func TestCrashKill9(t *testing.T) {
 		}
 		t.Logf("round %d: %d clips acknowledged before the kill", round, n)
 
-		s := openTest(t, dir, Options{}, newTestClock(), nil)
+		s := openTest(t, dir, crashOpts(), newTestClock(), nil)
 		recs, err := s.List(Filter{})
 		require.NoError(t, err)
 		byID := map[string]Clip{}
 		for _, c := range recs {
 			byID[c.ID] = c
 		}
+		evicted := 0
 		for id, want := range acked {
 			c, ok := byID[id]
 			require.True(t, ok, "round %d: acknowledged clip %s missing", round, id)
@@ -94,7 +98,11 @@ func TestCrashKill9(t *testing.T) {
 				require.Equal(t, StateUploaded, c.State, "round %d: %s", round, id)
 				continue
 			}
-			require.Contains(t, []State{StatePending, StateUploaded}, c.State, "round %d: %s", round, id)
+			require.Contains(t, []State{StatePending, StateUploaded, StateEvicted}, c.State, "round %d: %s", round, id)
+			if c.State == StateEvicted {
+				require.NoFileExists(t, c.Path, "round %d: evicted %s", round, id)
+				evicted++
+			}
 			if c.State == StatePending {
 				got, err := hashFileSum(c.Path)
 				require.NoError(t, err, "round %d: file of %s", round, id)
@@ -103,6 +111,8 @@ func TestCrashKill9(t *testing.T) {
 		}
 		st := s.Stats()
 		require.Zero(t, st.Lost, "round %d: nothing may be lost", round)
+		require.LessOrEqual(t, uint64(evicted), st.Evicted, "round %d: every eviction counted", round)
+		require.LessOrEqual(t, st.BytesUsed, crashOpts().MaxBytes, "round %d: budget holds after Open", round)
 		require.Zero(t, st.Uploading, "round %d: uploading requeued at Open", round)
 		checkInvariants(t, s)
 		require.NoError(t, s.Close())
@@ -110,6 +120,9 @@ func TestCrashKill9(t *testing.T) {
 	assert.Equal(t, rounds, kills, "every child died by SIGKILL")
 	assert.NotEmpty(t, acked, "children acknowledged clips")
 	t.Logf("%d clips acknowledged, %d uploaded over %d kills", len(acked), len(uploaded), kills)
+	last := openTest(t, dir, crashOpts(), newTestClock(), nil).Stats()
+	t.Logf("final: %d pending (%d bytes), %d evicted, %d re-indexed, %d temp files removed",
+		last.Pending, last.BytesUsed, last.Evicted, last.Reindexed, last.TempRemoved)
 }
 
 // waitOpen consumes lines until the child reports its spool open. Lines before it
@@ -136,7 +149,7 @@ func hashFileSum(path string) (string, error) {
 
 // crashChild runs until killed (or 30 s, so a dead parent cannot leave it behind).
 func crashChild(dir string) {
-	s, err := Open(dir, Options{}, slog.New(slog.DiscardHandler), time.Now)
+	s, err := Open(dir, crashOpts(), slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(2)
