@@ -58,13 +58,15 @@ func (s *Spool) AddFile(ctx context.Context, meta ClipMeta, src string) (Clip, e
 	}
 	id := newID(s.now())
 	final := s.clipPath(id, meta)
-
+	if !sameDevice(info, s.clipsDir) {
+		return s.addCopy(ctx, id, meta, src, final)
+	}
 	size, sum, err := s.hashAndSync(ctx, src)
 	if err != nil {
 		return Clip{}, err
 	}
 	err = s.fs.Rename(src, final)
-	if errors.Is(err, syscall.EXDEV) {
+	if errors.Is(err, syscall.EXDEV) { // e.g. a bind mount of the same device
 		return s.addCopy(ctx, id, meta, src, final)
 	}
 	if err != nil {
@@ -255,4 +257,16 @@ func (s *Spool) makeRoom(incoming int64) error {
 	s.mu.Unlock()
 	s.report(drops)
 	return nil
+}
+
+// sameDevice reports whether a rename from info's file into dir can work. When in
+// doubt it says yes: the rename then fails with EXDEV and AddFile copies.
+func sameDevice(info os.FileInfo, dir string) bool {
+	di, err := os.Stat(dir)
+	if err != nil {
+		return true
+	}
+	a, ok1 := info.Sys().(*syscall.Stat_t)
+	b, ok2 := di.Sys().(*syscall.Stat_t)
+	return !ok1 || !ok2 || a.Dev == b.Dev
 }

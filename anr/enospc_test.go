@@ -89,3 +89,16 @@ func TestIndexFull(t *testing.T) {
 	require.ErrorIs(t, err, ErrDiskFull)
 	assert.Equal(t, content(1, 5000), readAll(t, src), "AddFile hands the file back on a failed commit")
 }
+
+func TestAddFileAcrossFilesystems(t *testing.T) {
+	other := mountTmpfs(t, "4m")
+	s := openTest(t, t.TempDir(), Options{}, newTestClock(), nil)
+	src := filepath.Join(other, "clip.mp4")
+	data := content(7, 700_000)
+	require.NoError(t, os.WriteFile(src, data, 0o644))
+	c, err := s.AddFile(context.Background(), meta(1, 0, "VMD"), src)
+	require.NoError(t, err)
+	assert.NoFileExists(t, src)
+	assert.Equal(t, sum(data), c.SHA256)
+	assert.Equal(t, data, readAll(t, c.Path))
+}
