@@ -83,6 +83,14 @@ func TestIndexFull(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "clips", "*"))
 	assert.Len(t, files, i-1, "the rejected clip's file is removed")
 
+	// A full index must still drain: marking clips uploading and uploaded rewrites
+	// existing records only.
+	for range 3 {
+		c, err := s.Next(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, s.Uploaded(c.ID, "k/"+c.ID))
+	}
+
 	src := filepath.Join(dir, "handoff.mp4")
 	require.NoError(t, os.WriteFile(src, content(1, 5000), 0o644))
 	_, err = s.AddFile(context.Background(), meta(1, 0, "VMD"), src)
