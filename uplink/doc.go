@@ -56,13 +56,19 @@
 // and the clip gets its own cooldown (ClipBackoff, growing with its consecutive
 // failures). If the spool hands back a clip that is still cooling down, the uploader
 // holds it without a request until the cooldown ends, so one bad clip is never
-// hammered and never stalls the others. Held clips are released on shutdown.
+// hammered and never stalls the others. Held clips are "uploading" in the spool and so
+// cannot be evicted: at most MaxHeld are held (past that a cooling clip is released at
+// once and the worker pauses briefly, which bounds the churn to local spool calls),
+// and all are released when the store goes down and on shutdown.
 //
 // # Channel gating
 //
 // The product says a channel without an active cloud-storage package is never
-// uploaded. Such clips are not uploaded at all: they are released with
-// ErrNotSubscribed (counted as NotSubscribed) so the spool, which owns the disk budget,
-// can drop or evict them, and they are re-checked after GateRecheck only if the spool
-// offers them again. The uploader never deletes anything itself.
+// uploaded. Allowed is asked before every attempt; a refused clip makes no request,
+// is counted (NotSubscribed) and released with ErrNotSubscribed, so the spool, which
+// owns deletion and the disk budget, can drop it or let the budget evict it (motion
+// clips go first there). The uploader never deletes anything itself. If the spool
+// offers it again, it is held for GateRecheck and then asked about again: a package
+// that becomes active (or whose status was simply not known yet at boot) uploads the
+// backlog still on disk, which is what a customer who just paid expects.
 package uplink

@@ -70,6 +70,10 @@ type Options struct {
 	// GateRecheck is how long a not-subscribed clip is held if the spool offers it
 	// again; 0: 5m.
 	GateRecheck time.Duration
+	// MaxHeld caps the clips held in their cooldown (held clips are "uploading" in the
+	// spool, so it cannot evict them). Past the cap a cooling clip is released at once
+	// and the worker pauses for Backoff.Initial before pulling again; 0: 64.
+	MaxHeld int
 	// MinRate bounds each request: its deadline is 30s + body/MinRate, so a stalled
 	// connection fails instead of hanging; 0: 16 KiB/s (or BandwidthLimit/4 if lower).
 	MinRate          int64
@@ -98,7 +102,7 @@ func (o Options) Validate() error {
 	if o.PartSize != 0 && o.PartSize < MinPartSize {
 		errs = append(errs, fmt.Errorf("PartSize %d is below the S3 minimum %d", o.PartSize, MinPartSize))
 	}
-	if o.MultipartThreshold < 0 || o.Concurrency < 0 || o.BandwidthLimit < 0 || o.DownAfter < 0 || o.MinRate < 0 {
+	if o.MultipartThreshold < 0 || o.Concurrency < 0 || o.BandwidthLimit < 0 || o.DownAfter < 0 || o.MinRate < 0 || o.MaxHeld < 0 {
 		errs = append(errs, errors.New("sizes, counts and rates must not be negative"))
 	}
 	if len(errs) > 0 {
@@ -127,6 +131,9 @@ func (o Options) withDefaults() Options {
 	o.ClipBackoff = o.ClipBackoff.withDefaults(10*time.Second, 30*time.Minute)
 	if o.DownAfter == 0 {
 		o.DownAfter = 3
+	}
+	if o.MaxHeld == 0 {
+		o.MaxHeld = 64
 	}
 	if o.GateRecheck == 0 {
 		o.GateRecheck = 5 * time.Minute

@@ -57,7 +57,12 @@ func (u *Uploader) worker(ctx context.Context) {
 			_ = sleep(ctx, u.o.Clock, u.o.Backoff.Delay(1, u.o.Rand()))
 			continue
 		}
-		if u.holdIfCooling(c) {
+		switch u.holdIfCooling(c) {
+		case holdHeld:
+			continue
+		case holdFull:
+			u.release(c, fmt.Errorf("%w: hold full", ErrHeld))
+			_ = sleep(ctx, u.o.Clock, u.o.Backoff.Initial)
 			continue
 		}
 		u.handle(ctx, c)
@@ -223,16 +228,27 @@ func (u *Uploader) setCooldown(id string, d time.Duration, cause error) {
 
 // holdIfCooling keeps a clip the spool handed back before its cooldown ended, so it
 // is neither retried early nor bounced between Next and Release.
-func (u *Uploader) holdIfCooling(c anr.Clip) bool {
+func (u *Uploader) holdIfCooling(c anr.Clip) holdResult {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	f, ok := u.clipFail[c.ID]
-	if !ok || !u.o.Clock.Now().Before(f.until) {
-		return false
+	switch {
+	case !ok || !u.o.Clock.Now().Before(f.until):
+		return holdNo
+	case len(u.held) >= u.o.MaxHeld:
+		return holdFull
 	}
 	u.held = append(u.held, c)
-	return true
+	return holdHeld
 }
+
+type holdResult int
+
+const (
+	holdNo   holdResult = iota // not cooling: upload it now
+	holdHeld                   // held until its cooldown ends
+	holdFull                   // cooling, but the hold is full: release it and pause
+)
 
 // takeDue returns a held clip whose cooldown is over.
 func (u *Uploader) takeDue() (anr.Clip, bool) {

@@ -197,3 +197,25 @@ func TestRunIdempotentRetryAndConflictSuffix(t *testing.T) {
 	assert.EqualValues(t, 1, ru.Stats().Conflicts)
 	assert.Equal(t, 2, fs3.objectCount())
 }
+
+func TestRunHoldIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	var clips []anr.Clip
+	for i, id := range []string{"a", "b"} {
+		c := writeClip(t, dir, id, 1, t0.Add(time.Duration(i)*time.Minute), []byte(id))
+		c.Path += ".missing"
+		clips = append(clips, c)
+	}
+	q := newFakeQueue(clips...)
+	clock := newFakeClock(false)
+	u := newTestUploader(t, newFakeS3(), q, clock, func(o *Options) { o.Concurrency = 1; o.MaxHeld = 1 })
+	startRun(t, u)
+	// a: failed, re-offered, held. b: failed, re-offered, hold full: released again and
+	// the worker pauses (on the manual clock) instead of spinning.
+	require.Eventually(t, func() bool { return q.releaseCount("b") == 2 }, 5*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	assert.Equal(t, 2, q.releaseCount("b"), "paused, not spinning")
+	assert.Equal(t, 1, q.releaseCount("a"))
+	assert.Equal(t, 1, u.Stats().Held)
+	assert.ErrorIs(t, q.lastRelease("b"), ErrHeld)
+}
