@@ -145,6 +145,7 @@ func keyIntervals(aus []*media.AccessUnit) []time.Duration {
 
 // (a) mediamtx fed by the ffmpeg CLI, as a camera relayed by an NVR would be.
 func TestIngestFromMediaMTX(t *testing.T) {
+	t.Parallel()
 	mtx := testenv.StartMediaMTX(t)
 	for _, tc := range []struct {
 		file  string
@@ -154,6 +155,7 @@ func TestIngestFromMediaMTX(t *testing.T) {
 		{"h265_1080p.h265", media.CodecH265},
 	} {
 		t.Run(tc.codec.String(), func(t *testing.T) {
+			t.Parallel()
 			url := fmt.Sprintf("rtsp://%s/cam-%s", mtx.Addr, tc.file[:4])
 			publishLoop(t, testenv.Media(t, tc.file), url)
 			c := startChannel(t, Options{Channel: 1, URL: url, BackoffMin: 200 * time.Millisecond,
@@ -225,6 +227,7 @@ func startCam(t testing.TB, file string, opts fakecam.Options) *fakecam.Camera {
 
 // (b) a gortsplib server as a fake camera that restarts and stalls mid-stream.
 func TestReconnect(t *testing.T) {
+	t.Parallel()
 	cam := startCam(t, "h264_360p.h264", fakecam.Options{})
 	c := startChannel(t, Options{Channel: 2, URL: cam.URL(), ReadTimeout: time.Second,
 		BackoffMin: 100 * time.Millisecond, BackoffMax: 400 * time.Millisecond})
@@ -263,6 +266,7 @@ func TestReconnect(t *testing.T) {
 }
 
 func TestUnreachableBacksOff(t *testing.T) {
+	t.Parallel()
 	port := testenv.FreePort(t)
 	c := startChannel(t, Options{Channel: 3, URL: fmt.Sprintf("rtsp://admin:pw@127.0.0.1:%d/x", port),
 		ReadTimeout: time.Second, BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
@@ -275,6 +279,7 @@ func TestUnreachableBacksOff(t *testing.T) {
 }
 
 func TestAdmissionRefuses(t *testing.T) {
+	t.Parallel()
 	cam := startCam(t, "h265_360p.h265", fakecam.Options{NoSDPParams: true}) // learned in-band
 	var mu sync.Mutex
 	var seen []media.StreamInfo
@@ -297,6 +302,7 @@ func TestAdmissionRefuses(t *testing.T) {
 }
 
 func TestSlowSubscriberDropsNotBlocks(t *testing.T) {
+	t.Parallel()
 	cam := startCam(t, "h264_360p.h264", fakecam.Options{FPS: 50})
 	c := startChannel(t, Options{Channel: 6, URL: cam.URL()})
 	slow := c.Subscribe(2) // never read
@@ -313,6 +319,7 @@ func TestSlowSubscriberDropsNotBlocks(t *testing.T) {
 }
 
 func TestClipRingThenLive(t *testing.T) {
+	t.Parallel()
 	cam := startCam(t, "h264_360p.h264", fakecam.Options{})
 	c := startChannel(t, Options{Channel: 7, URL: cam.URL(), BackoffMin: 100 * time.Millisecond,
 		BackoffMax: 300 * time.Millisecond})
@@ -341,7 +348,8 @@ func TestClipRingThenLive(t *testing.T) {
 	checkTimeline(t, aus)
 	assert.Len(t, aus, 5*25, "exactly 5 s of 25 fps by PTS")
 	assert.False(t, aus[0].Wall.After(from), "starts at a keyframe at or before From")
-	assert.Greater(t, aus[0].Wall, from.Add(-2100*time.Millisecond), "the latest such keyframe")
+	// Keyframes come every 2 s of stream time; allow for a loaded machine stretching that.
+	assert.Greater(t, aus[0].Wall, from.Add(-3*time.Second), "the latest such keyframe")
 	assert.Zero(t, clip.Dropped())
 	_, err = clip.Next(ctx)
 	assert.ErrorIs(t, err, io.EOF)
@@ -368,5 +376,13 @@ func TestClipRingThenLive(t *testing.T) {
 	}
 	checkTimeline(t, aus)
 	assert.GreaterOrEqual(t, c.Stats().Connects, uint64(2))
-	assert.Greater(t, len(aus), 50)
+	gapAt := -1
+	for i := 1; i < len(aus); i++ {
+		if aus[i].Wall.Sub(aus[i-1].Wall) > 500*time.Millisecond {
+			gapAt = i
+		}
+	}
+	require.Positive(t, gapAt, "the clip spans the outage")
+	assert.True(t, aus[gapAt].Key, "the live tail resumes at a keyframe")
+	assert.Greater(t, aus[gapAt].PTS-aus[gapAt-1].PTS, 500*time.Millisecond, "PTS keeps the outage's length")
 }
