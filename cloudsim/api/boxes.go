@@ -234,6 +234,7 @@ type ChannelInfo struct {
 	Model         string       `json:"model"`
 	Address       string       `json:"address,omitempty"`
 	Port          int          `json:"port,omitempty"`
+	RTSPPort      int          `json:"rtsp_port,omitempty"`
 	Username      string       `json:"username,omitempty"`
 	Password      string       `json:"password,omitempty"`
 	Stream        string       `json:"stream"`
@@ -257,7 +258,7 @@ func channelInfo(tx *store.Tx, box *Device, ch int, l Link, now time.Time, secre
 	if tx.Get(bucketDevices, l.DeviceID, &d) == nil {
 		ci.DeviceType, ci.Model = d.Type, d.Model
 		if secret {
-			ci.Address, ci.Port, ci.Username, ci.Password = d.Address, d.Port, d.Username, d.Password
+			ci.Address, ci.Port, ci.RTSPPort, ci.Username, ci.Password = d.Address, d.Port, d.RTSPPort, d.Username, d.Password
 		}
 	}
 	return ci

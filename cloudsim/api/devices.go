@@ -16,6 +16,7 @@ type deviceReq struct {
 	Serial   string     `json:"serial,omitempty"`
 	Address  string     `json:"address,omitempty"`
 	Port     int        `json:"port,omitempty"`
+	RTSPPort int        `json:"rtsp_port,omitempty"`
 	Username string     `json:"username,omitempty"`
 	Password string     `json:"password,omitempty"`
 	Channels int        `json:"channels,omitempty"`
@@ -43,6 +44,12 @@ func (r *deviceReq) validate() error {
 	if r.Address != "" && !validAddress(r.Address) {
 		return fmt.Errorf("%w: address %q is neither an IP address nor a domain name", ErrInvalid, r.Address)
 	}
+	if r.Port == 0 {
+		r.Port = 80
+	}
+	if r.RTSPPort == 0 {
+		r.RTSPPort = 554
+	}
 	if r.Channels <= 0 {
 		r.Channels = 1
 	}
@@ -66,7 +73,7 @@ func (s *Server) addDevice(c *call) (any, error) {
 				return err
 			}
 			d = Device{SiteID: site.ID, Type: req.Type, Name: req.Name, Model: req.Model, Serial: req.Serial,
-				Address: req.Address, Port: req.Port, Username: req.Username, Password: req.Password,
+				Address: req.Address, Port: req.Port, RTSPPort: req.RTSPPort, Username: req.Username, Password: req.Password,
 				Channels: req.Channels, Width: req.Width, Height: req.Height, AddedBy: c.user.ID, Created: c.now}
 			return insertDevice(tx, &d)
 		})

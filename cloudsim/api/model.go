@@ -67,7 +67,7 @@ type Site struct {
 	Created          time.Time  `json:"created"`
 }
 
-func (s *Site) handedOver() bool { return s.OwnerID != "" }
+func (s *Site) handedOver() bool   { return s.OwnerID != "" }
 func (s *Site) ownerInvited() bool { return s.InvitedOwnerID != "" || s.OwnerID != "" }
 
 // DeviceType is a device class; health fields differ per class (see healthFields).
@@ -105,9 +105,11 @@ type Device struct {
 	Name   string     `json:"name,omitempty"`
 	Model  string     `json:"model"`
 	// Exactly one of Serial or Address identifies how the device was added.
-	Serial   string `json:"serial,omitempty"`
-	Address  string `json:"address,omitempty"`
+	Serial  string `json:"serial,omitempty"`
+	Address string `json:"address,omitempty"`
+	// Port is the ISAPI (HTTP) port, default 80; RTSPPort defaults to 554.
 	Port     int    `json:"port,omitempty"`
+	RTSPPort int    `json:"rtsp_port,omitempty"`
 	Username string `json:"username,omitempty"`
 	// Password is kept because the box needs it to pull RTSP; it is never listed to
 	// installers, only served to the site's own box.

@@ -209,7 +209,9 @@ func TestDeviceRules(t *testing.T) {
 		w.ok(w.tok["owner"], "DELETE", w.site("/devices/"+w.id["cam2"]), nil, nil)
 	})
 	t.Run("deleting a linked camera unlinks it from the box", func(t *testing.T) {
-		var hb struct{ ConfigVersion int `json:"config_version"` }
+		var hb struct {
+			ConfigVersion int `json:"config_version"`
+		}
 		w.ok(w.tok["box"], "POST", "/api/v1/box/heartbeat", map[string]any{}, &hb)
 		w.ok(w.tok["owner"], "DELETE", w.site("/devices/"+w.id["cam1"]), nil, nil)
 		var cl api.ChannelList
@@ -248,4 +250,3 @@ func newSiteWithCamera(w *world) string {
 	w.ok(w.tok["admin"], "POST", "/api/v1/sites/"+s.ID+"/devices", map[string]any{"type": "camera", "model": "DS-2CD1043G0-I", "serial": "OTHERCAM"}, &d)
 	return d.ID
 }
-

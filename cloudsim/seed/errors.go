@@ -1,0 +1,6 @@
+package seed
+
+import "errors"
+
+// ErrStep is wrapped around a failed API call while seeding.
+var ErrStep = errors.New("seed: step failed")
