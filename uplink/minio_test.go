@@ -124,6 +124,7 @@ func TestMinIO(t *testing.T) {
 		res, err := u.Upload(ctx, c)
 		require.NoError(t, err)
 		assert.Equal(t, "clips/BX1/ch02/2026/03/01/20260301T100000Z_linedetection-vmd_small1.mp4", res.Key)
+		assert.Positive(t, u.Stats().Throughput, "body bytes counted in the window")
 		sum, out := getObject(t, client, "small", res.Key)
 		assert.Equal(t, c.SHA256, sum)
 		assert.Equal(t, "video/mp4", aws.ToString(out.ContentType))
@@ -141,6 +142,10 @@ func TestMinIO(t *testing.T) {
 		require.NoError(t, err)
 		assert.False(t, first.AlreadyPresent)
 		assert.True(t, second.AlreadyPresent)
+		c.Attempts = 1 // a retry HEADs first instead of sending the body
+		third, err := u.Upload(ctx, c)
+		require.NoError(t, err)
+		assert.True(t, third.AlreadyPresent)
 		assert.Equal(t, []string{first.Key}, listKeys(t, client, "again"))
 	})
 
@@ -159,6 +164,19 @@ func TestMinIO(t *testing.T) {
 		big := writeClip(t, t.TempDir(), "same-id", 1, t0, pattern(6<<20, 5)) // multipart path
 		_, err = u.Upload(ctx, big)
 		require.ErrorIs(t, err, ErrConflict)
+	})
+
+	t.Run("bandwidth cap", func(t *testing.T) {
+		t.Parallel()
+		u := minioUploader(t, client, "capped", nil, func(o *Options) { o.BandwidthLimit = 1 << 20 })
+		dir := t.TempDir()
+		start := time.Now()
+		for i := range 3 {
+			_, err := u.Upload(ctx, writeClip(t, dir, fmt.Sprintf("cap%d", i), 1, t0, pattern(512<<10, byte(i))))
+			require.NoError(t, err)
+		}
+		// 1.5 MiB at 1 MiB/s, less the first quarter-second burst.
+		assert.GreaterOrEqual(t, time.Since(start), 1200*time.Millisecond)
 	})
 
 	t.Run("corrupt spool file is refused by the server", func(t *testing.T) {

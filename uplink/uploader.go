@@ -139,6 +139,13 @@ func (u *Uploader) uploadTo(ctx context.Context, c anr.Clip, key string) (Result
 // put sends a small clip with a create-only PutObject.
 func (u *Uploader) put(ctx context.Context, c anr.Clip, key string, f *os.File) (Result, error) {
 	raw, _ := checkSHA256(c)
+	if c.Attempts > 0 {
+		// A retry may find its object already stored (confirmed, but the spool never
+		// heard); a HEAD is cheaper than sending the body for a 412.
+		if same, found, err := u.present(ctx, c, key); err == nil && found && same {
+			return Result{Key: key, Size: c.Size, AlreadyPresent: true}, nil
+		}
+	}
 	rctx, cancel := context.WithTimeout(ctx, u.requestTimeout(c.Size))
 	defer cancel()
 	_, err := u.o.Client.PutObject(rctx, &s3.PutObjectInput{
