@@ -106,6 +106,13 @@ func (h *alertHub) broadcastLocked(m alertMsg) {
 	}
 }
 
+// busy reports whether any event is active.
+func (h *alertHub) busy() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.active) > 0
+}
+
 func (h *alertHub) trigger(ch int, typ string, d time.Duration) {
 	now := h.sim.clock.Now()
 	h.mu.Lock()
@@ -335,6 +342,12 @@ func (h *alertHub) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-heartbeat:
 			heartbeat = h.sim.clock.After(hb)
+			if q.HeartbeatOnce {
+				heartbeat = nil
+			}
+			if q.QuietDuringEvents && h.busy() {
+				continue
+			}
 			parts = f.parts(alertMsg{channel: 1, typ: "videoloss", at: h.sim.clock.Now()})
 		case m := <-sub.msgs:
 			parts = f.parts(m)

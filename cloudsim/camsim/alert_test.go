@@ -349,6 +349,37 @@ func TestAlertCameraStyle(t *testing.T) {
 	}
 }
 
+// TestAlertHeartbeatQuirks: one heartbeat then silence; no heartbeats during events.
+func TestAlertHeartbeatQuirks(t *testing.T) {
+	t.Parallel()
+	const hb = 150 * time.Millisecond
+	t.Run("heartbeat once", func(t *testing.T) {
+		t.Parallel()
+		sim := startSim(t, Config{
+			Channels: []ChannelConfig{{Main: "h264_360p.h264"}},
+			Alert:    AlertConfig{Heartbeat: hb, Quirks: quirks(CameraQuirks(), func(q *AlertQuirks) { q.HeartbeatOnce = true })},
+		})
+		_, sb := openAlerts(t, sim, alertPath)
+		sb.waitFor(t, "<eventType>videoloss</eventType>", 1, 3*time.Second)
+		time.Sleep(5 * hb)
+		assert.Equal(t, 1, strings.Count(sb.String(), "<eventType>videoloss</eventType>"))
+	})
+	t.Run("quiet during events", func(t *testing.T) {
+		t.Parallel()
+		sim := startSim(t, Config{
+			Channels: []ChannelConfig{{Main: "h264_360p.h264"}},
+			Alert: AlertConfig{Heartbeat: hb, Repeat: time.Hour,
+				Quirks: quirks(CameraQuirks(), func(q *AlertQuirks) { q.QuietDuringEvents = true })},
+		})
+		_, sb := openAlerts(t, sim, alertPath)
+		require.NoError(t, sim.Trigger(1, "VMD", 6*hb))
+		sb.waitFor(t, "<eventState>active</eventState>", 1, 3*time.Second)
+		time.Sleep(4 * hb)
+		assert.NotContains(t, sb.String(), "videoloss", "no heartbeat while VMD is active")
+		sb.waitFor(t, "<eventType>videoloss</eventType>", 1, 3*time.Second) // back after the event
+	})
+}
+
 // TestAlertNVRStyle: HTTP/1.0, LF, prolog, repeats while active, never inactive, no
 // heartbeat; a stopped channel reports videoloss active.
 func TestAlertNVRStyle(t *testing.T) {

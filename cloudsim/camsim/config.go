@@ -126,6 +126,10 @@ type AlertQuirks struct {
 	DateTime string `json:"dateTime"`
 	// OldPathOnly serves only /Event/notification/alertStream; the /ISAPI path is 404.
 	OldPathOnly bool `json:"oldPathOnly"`
+	// HeartbeatOnce sends a single heartbeat and then none (devices quiet for minutes).
+	HeartbeatOnce bool `json:"heartbeatOnce"`
+	// QuietDuringEvents skips heartbeats while any event is active.
+	QuietDuringEvents bool `json:"quietDuringEvents"`
 	// CloseDelimited answers HTTP/1.0 style: no chunking, the body ends when the
 	// connection closes (NVRs, DVRs). Otherwise HTTP/1.1 chunked.
 	CloseDelimited bool `json:"closeDelimited"`

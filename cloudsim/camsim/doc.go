@@ -40,11 +40,28 @@
 // # alertStream
 //
 // GET /ISAPI/Event/notification/alertStream is a never-ending multipart/mixed response,
-// flushed per part. Style "camera" (chunked HTTP/1.1, CRLF, heartbeat, explicit
-// inactive) and style "nvr" (HTTP/1.0 close-delimited, LF, XML prolog, repeats while
-// active, never inactive) are presets of AlertQuirks; every quirk can be switched on its
-// own. Quirks are read when a connection opens, so a change applies to the next
-// connection (POST /sim/alert/disconnect forces one).
+// flushed per part. Each part is a boundary line, Content-Type, Content-Length (which
+// counts the body's trailing line end, as real cameras do) and the body; the next part
+// follows at once and there is never a closing boundary.
+//
+// Style "camera": chunked HTTP/1.1, CRLF, a videoloss/inactive/activePostCount 0
+// heartbeat every Heartbeat (10 s), active events repeated every Repeat (1 s) and an
+// explicit inactive when they end. Style "nvr": HTTP/1.0 close-delimited, LF only, an
+// XML prolog, channelID and dynChannelID, repeats while active, never inactive, no
+// heartbeat; StopStream makes the channel report videoloss active every Repeat until
+// StartStream. activePostCount is one counter shared by all event types, reset when no
+// event is active. Channel 0 means the device itself.
+//
+// The framing and content of a style come from its AlertQuirks preset (CameraQuirks,
+// NVRQuirks); every quirk can be switched on its own: boundary mismatch, duplicated
+// boundary lines, LF bodies, XML prolog, a JPEG part after smart events, missing
+// Content-Length, an unescaped '&', six namespaces, channelID/dynChannelID/empty/32+N,
+// four dateTime offset styles, old path only, close-delimited bodies, a single
+// heartbeat, no heartbeats during events. Quirks are read when a connection opens, so
+// a change applies to the next connection (POST /sim/alert/disconnect forces one).
+// Smart events (linedetection, fielddetection, regionEntrance, regionExiting) carry a
+// DetectionRegionList (2 points for a line, 4 for a field, 0..1000, TargetRect as 0..1
+// floats) and targetType.
 //
 // # Control API (test knob, no authentication)
 //

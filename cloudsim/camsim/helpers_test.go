@@ -24,12 +24,15 @@ func startSim(t *testing.T, cfg Config) *Sim {
 	if cfg.MediaDir == "" {
 		cfg.MediaDir = filepath.Join(testenv.RepoRoot(t), "testdata", "media")
 	}
-	logger := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := New(cfg, logger)
+	s, err := New(cfg, testLogger(t))
 	require.NoError(t, err)
 	require.NoError(t, s.Start(context.Background()))
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // tWriter sends log lines to the test log, so they show only on failure.

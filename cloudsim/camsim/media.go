@@ -49,9 +49,9 @@ func loadMedia(dir, name string) (*media, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMedia, err)
 	}
-	var nalus h264.AnnexB
-	if err := nalus.Unmarshal(buf); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMedia, name, err)
+	nalus := splitAnnexB(buf)
+	if len(nalus) == 0 {
+		return nil, fmt.Errorf("%w: %s: no NAL units", ErrMedia, name)
 	}
 	m := &media{name: name, codec: codec}
 	var aus [][][]byte
@@ -64,6 +64,32 @@ func loadMedia(dir, name string) (*media, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrMedia, name, err)
 	}
 	return m, nil
+}
+
+// splitAnnexB returns the NAL units between start codes (00 00 01, with or without a
+// leading zero byte). It uses bytes.Index rather than a byte loop because every Sim
+// parses its files at New, and 4K files are several megabytes.
+func splitAnnexB(buf []byte) [][]byte {
+	sc := []byte{0, 0, 1}
+	var out [][]byte
+	i := bytes.Index(buf, sc)
+	for i >= 0 {
+		start := i + 3
+		next := bytes.Index(buf[start:], sc)
+		if next < 0 {
+			if start < len(buf) {
+				out = append(out, buf[start:])
+			}
+			break
+		}
+		// Zero bytes before the next start code (its 4-byte form, trailing_zero_8bits)
+		// are trimmed by splitAUs.
+		if next > 0 {
+			out = append(out, buf[start:start+next])
+		}
+		i = start + next
+	}
+	return out
 }
 
 // nalKind classifies a NAL unit for access-unit splitting.

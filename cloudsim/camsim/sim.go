@@ -135,7 +135,7 @@ func (s *Sim) Start(ctx context.Context) error {
 	// Close on ctx cancellation too, so no goroutine outlives the caller's context.
 	s.goRun(func() {
 		<-ctx.Done()
-		s.shutdownListeners()
+		s.stopServing()
 	})
 	s.log.Info("camsim ready", "rtsp", s.rtspAddr, "http", s.httpAddr, "channels", len(s.cfg.Channels),
 		"model", s.cfg.Model, "manufacturer", s.cfg.Manufacturer)
@@ -153,25 +153,27 @@ func (s *Sim) Close() error {
 	return nil
 }
 
-func (s *Sim) shutdownListeners() {
+// stopServing closes the listeners and disconnects every client. It is idempotent
+// and safe to run concurrently (Close and a cancelled Start context both call it).
+func (s *Sim) stopServing() {
 	if s.httpSrv != nil {
 		_ = s.httpSrv.Close()
 	}
 	s.alerts.shutdown()
-}
-
-func (s *Sim) shutdown() {
-	s.shutdownListeners()
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.wg.Wait()
 	for _, p := range s.paths {
 		p.stop()
 	}
 	if s.rtsp != nil {
 		s.rtsp.Close()
 	}
+}
+
+func (s *Sim) shutdown() {
+	s.stopServing()
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.wg.Wait()
 }
 
 // RTSPAddr is the RTSP listener's host:port.

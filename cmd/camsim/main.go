@@ -26,7 +26,9 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -41,7 +43,8 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, " ") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// run serves until ctx ends (main cancels it on SIGINT/SIGTERM).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("camsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -110,8 +113,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 		cfg.Alert.Script = append(cfg.Alert.Script, ev)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	sim, err := camsim.New(cfg, logger)
 	if err != nil {
 		return err
