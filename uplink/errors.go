@@ -21,4 +21,7 @@ var (
 	ErrInvalidOptions = errors.New("uplink: invalid options")
 	// ErrHeld: the clip is cooling down after failures and was held, not uploaded.
 	ErrHeld = errors.New("uplink: clip held after failures")
+
+	// errWake ends a wait on the queue early because a held clip is due (internal).
+	errWake = errors.New("uplink: a held clip is due")
 )

@@ -69,8 +69,6 @@ func (u *Uploader) worker(ctx context.Context) {
 	}
 }
 
-var errWake = errors.New("uplink: a held clip is due")
-
 // next waits for the queue, but no longer than until the earliest held clip is due.
 func (u *Uploader) next(ctx context.Context) (anr.Clip, error) {
 	nctx, cancel := context.WithCancel(ctx)
