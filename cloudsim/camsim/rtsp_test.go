@@ -220,20 +220,26 @@ func TestRTSPStreams(t *testing.T) {
 		{Main: "h265_1080p.h265", Sub: "h265_360p.h265"},
 	}})
 	const readFor = 7 * time.Second // > one 6 s loop of the file
-	for _, tc := range []struct {
+	type stream struct {
 		ch, stream int
 		codec      string
-	}{
-		{1, 1, "H264"}, {1, 2, "H264"}, {2, 1, "H265"}, {2, 2, "H265"},
-	} {
-		t.Run(fmt.Sprintf("%s_%d%02d", tc.codec, tc.ch, tc.stream), func(t *testing.T) {
-			t.Parallel()
-			c, r := play(t, sim.StreamURL(tc.ch, tc.stream))
-			time.Sleep(readFor)
-			c.Close()
+		r          *reading
+	}
+	streams := []*stream{{1, 1, "H264", nil}, {1, 2, "H264", nil}, {2, 1, "H265", nil}, {2, 2, "H265", nil}}
+	// Read all four at once rather than in parallel subtests: go test runs only
+	// GOMAXPROCS (2 here) parallel tests at a time, and these mostly wait.
+	for _, st := range streams {
+		c, r := play(t, sim.StreamURL(st.ch, st.stream))
+		st.r = r
+		defer c.Close()
+	}
+	time.Sleep(readFor)
+	for _, st := range streams {
+		t.Run(fmt.Sprintf("%s_%d%02d", st.codec, st.ch, st.stream), func(t *testing.T) {
+			r := st.r
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			assert.Equal(t, tc.codec, r.codec)
+			assert.Equal(t, st.codec, r.codec)
 			assert.NotEmpty(t, r.sps, "SPS in the SDP")
 			assert.Zero(t, r.decodeErr)
 			assert.Zero(t, r.lost)
@@ -387,21 +393,35 @@ func TestFFprobe(t *testing.T) {
 		{Main: "h264_1080p.h264", Sub: "h264_360p.h264"},
 		{Main: "h265_1440p.h265", Sub: "h265_360p.h265"},
 	}})
-	for _, tc := range []struct {
+	cases := []struct {
 		ch, stream int
 		want       string
 	}{
 		{1, 1, "h264,1920,1080"}, {1, 2, "h264,640,360"}, {2, 1, "hevc,2560,1440"}, {2, 2, "hevc,640,360"},
-	} {
-		t.Run(fmt.Sprintf("%d%02d", tc.ch, tc.stream), func(t *testing.T) {
-			t.Parallel()
+	}
+	type result struct {
+		out, stderr string
+		err         error
+	}
+	results := make([]result, len(cases))
+	var wg sync.WaitGroup
+	for i, tc := range cases { // concurrently: each ffprobe mostly waits for frames
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			cmd := exec.Command(ffprobe, "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v:0",
 				"-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", sim.StreamURL(tc.ch, tc.stream))
 			var stderr strings.Builder
 			cmd.Stderr = &stderr // decode errors until the first keyframe are normal when joining mid-GOP
 			out, err := cmd.Output()
-			require.NoError(t, err, "%s", stderr.String())
-			assert.Equal(t, tc.want, strings.TrimSpace(string(out)))
+			results[i] = result{string(out), stderr.String(), err}
+		}()
+	}
+	wg.Wait()
+	for i, tc := range cases {
+		t.Run(fmt.Sprintf("%d%02d", tc.ch, tc.stream), func(t *testing.T) {
+			require.NoError(t, results[i].err, "%s", results[i].stderr)
+			assert.Equal(t, tc.want, strings.TrimSpace(results[i].out))
 		})
 	}
 }
