@@ -308,7 +308,7 @@ func (h *alertHub) serve(w http.ResponseWriter, r *http.Request) {
 			"Connection: close\r\nServer: %s\r\n\r\n", declared, w.Header().Get("Server"))
 		out, flush = bufrw, bufrw.Flush
 		// A hijacked connection no longer sees the request context end: watch reads.
-		go watchClose(conn, bufrw.Reader, r.Context())
+		go watchClose(r.Context(), conn, bufrw.Reader)
 	} else {
 		w.Header().Set("Content-Type", "multipart/mixed; boundary="+declared)
 		w.Header().Set("Cache-Control", "no-cache")
@@ -363,7 +363,7 @@ func (h *alertHub) serve(w http.ResponseWriter, r *http.Request) {
 
 // watchClose cancels nothing itself; it closes conn once the client hangs up or
 // ctx ends, which makes the writer's next Write fail and the handler return.
-func watchClose(conn net.Conn, r *bufio.Reader, ctx context.Context) {
+func watchClose(ctx context.Context, conn net.Conn, r *bufio.Reader) {
 	done := make(chan struct{})
 	go func() {
 		_, _ = io.Copy(io.Discard, r)

@@ -101,13 +101,18 @@ func play(t *testing.T, url string) (*gortsplib.Client, *reading) {
 }
 
 func tryPlay(url string) (*gortsplib.Client, *reading, error) {
+	tcp := gortsplib.TransportTCP
+	return tryPlayWith(url, &tcp)
+}
+
+// tryPlayWith plays with a given transport (nil: gortsplib's default, UDP first).
+func tryPlayWith(url string, transport *gortsplib.Transport) (*gortsplib.Client, *reading, error) {
 	u, err := base.ParseURL(url)
 	if err != nil {
 		return nil, nil, err
 	}
-	tcp := gortsplib.TransportTCP
 	r := &reading{}
-	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: &tcp, ReadTimeout: 5 * time.Second,
+	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Transport: transport, ReadTimeout: 5 * time.Second,
 		OnPacketsLost: func(n uint64) { r.mu.Lock(); r.lost += n; r.mu.Unlock() }}
 	if err := c.Start2(); err != nil {
 		return nil, nil, err
@@ -285,6 +290,12 @@ func TestRTSPAuthAndPaths(t *testing.T) {
 			assert.Equal(t, tc.code, statusCode(err), "%v", err)
 		})
 	}
+	t.Run("default transport falls back to TCP", func(t *testing.T) {
+		c, r, err := tryPlayWith(good, nil)
+		require.NoError(t, err)
+		defer c.Close()
+		require.Eventually(t, func() bool { aus, _, _, _, _ := r.snapshot(); return aus > 3 }, 5*time.Second, 20*time.Millisecond)
+	})
 	t.Run("lower-case path", func(t *testing.T) {
 		c, _, err := tryPlay(strings.Replace(good, "Streaming/Channels", "streaming/channels", 1))
 		require.NoError(t, err)
