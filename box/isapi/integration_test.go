@@ -82,8 +82,8 @@ func startCamsim(t *testing.T, args ...string) *camsim {
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -418,6 +418,24 @@ func TestCamsimBoxdEvents(t *testing.T) {
 		assert.Equal(t, 3, ee.ExitCode())
 		assert.Contains(t, string(out), "cannot reach")
 	})
+}
+
+// syncBuffer collects a process's stderr while the test may read it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func slicesContains(s []string, v string) bool {
