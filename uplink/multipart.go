@@ -85,7 +85,7 @@ func (u *Uploader) multipart(ctx context.Context, c anr.Clip, key string, f *os.
 	if err := u.complete(ctx, c, m); err != nil {
 		return Result{}, err
 	}
-	if err := u.verify(ctx, c, key); err != nil {
+	if err := u.verify(ctx, c, key, ErrVerify); err != nil {
 		return Result{}, err
 	}
 	if err := q.ClearMultipart(c.ID); err != nil {
@@ -231,7 +231,7 @@ func (u *Uploader) complete(ctx context.Context, c anr.Clip, m anr.Multipart) er
 		if cerr := u.o.Queue.ClearMultipart(c.ID); cerr != nil {
 			u.log.Warn("clear multipart state", "clip", c.ID, "err", cerr)
 		}
-		return u.verify(ctx, c, m.Key) // same content: done; other content: ErrConflict
+		return u.verify(ctx, c, m.Key, ErrConflict) // same content: done
 	}
 	if isNoSuchUpload(err) {
 		// An earlier Complete may have succeeded without us hearing back.

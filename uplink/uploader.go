@@ -163,28 +163,29 @@ func (u *Uploader) put(ctx context.Context, c anr.Clip, key string, f *os.File) 
 			return Result{}, fmt.Errorf("uplink: put %s: %w", key, err)
 		}
 		// The key exists: either our own earlier attempt (idempotent retry) or a conflict.
-		if err := u.verify(ctx, c, key); err != nil {
+		if err := u.verify(ctx, c, key, ErrConflict); err != nil {
 			return Result{}, err
 		}
 		return Result{Key: key, Size: c.Size, AlreadyPresent: true}, nil
 	}
-	if err := u.verify(ctx, c, key); err != nil {
+	if err := u.verify(ctx, c, key, ErrVerify); err != nil {
 		return Result{}, err
 	}
 	return Result{Key: key, Size: c.Size}, nil
 }
 
 // verify HEADs key and checks it holds this clip's bytes. A missing object is
-// ErrVerify; one with other content is ErrConflict.
-func (u *Uploader) verify(ctx context.Context, c anr.Clip, key string) error {
+// ErrVerify; one with other content is the mismatch error: ErrVerify right after our
+// own write, ErrConflict when the object was someone else's.
+func (u *Uploader) verify(ctx context.Context, c anr.Clip, key string, mismatch error) error {
 	ok, found, err := u.present(ctx, c, key)
 	switch {
 	case err != nil:
 		return err
 	case !found:
-		return fmt.Errorf("%w: %s not found after upload", ErrVerify, key)
+		return fmt.Errorf("%w: %s not found", ErrVerify, key)
 	case !ok:
-		return fmt.Errorf("%w: %s", ErrConflict, key)
+		return fmt.Errorf("%w: %s", mismatch, key)
 	}
 	return nil
 }
