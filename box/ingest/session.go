@@ -225,6 +225,9 @@ func (s *session) onPacket(pkt *rtp.Packet) {
 }
 
 func (s *session) handleAU(nalus [][]byte, pts time.Duration) {
+	if s.failed {
+		return
+	}
 	c := s.c
 	p := s.params
 	var key, changed bool
