@@ -268,3 +268,25 @@ func (t *Tracker) closeLocked(w *Window, end time.Time) {
 	w.end, w.closed = end, true
 	close(w.done)
 }
+
+// Flush ends every open window at now (or at its natural end, if earlier), for a
+// clean shutdown: the clips cut so far are kept rather than lost.
+func (t *Tracker) Flush(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for ch, cs := range t.chans {
+		end := now
+		if end.Before(cs.win.Start) {
+			end = cs.win.Start
+		}
+		t.closeLocked(cs.win, end)
+		delete(t.chans, ch)
+	}
+}
+
+// Open returns the number of channels with an open window.
+func (t *Tracker) Open() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.chans)
+}

@@ -175,3 +175,18 @@ func TestIsClipType(t *testing.T) {
 		assert.Equal(t, want, IsClipType(typ), typ)
 	}
 }
+
+func TestFlushClosesEverything(t *testing.T) {
+	var rec recorder
+	tr := NewTracker(Options{}, rec.open)
+	tr.Observe(1, "VMD", true, at(100))
+	tr.Observe(2, "linedetection", true, at(100))
+	require.Equal(t, 2, tr.Open())
+	tr.Flush(at(103))
+	assert.Equal(t, 0, tr.Open())
+	for _, w := range rec.wins {
+		end, closed := w.End()
+		assert.True(t, closed)
+		assert.Equal(t, at(103), end)
+	}
+}
