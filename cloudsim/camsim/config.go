@@ -279,7 +279,11 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
-// Validate reports every problem of a defaulted config at once.
+// Validate fills the defaults and reports every problem of the config at once (New
+// does the same; media files are checked only by New).
+func (cfg Config) Validate() error { return cfg.withDefaults().validate() }
+
+// validate checks a defaulted config.
 func (cfg Config) validate() error {
 	var probs []string
 	if cfg.Mode != ModeCamera && cfg.Mode != ModeNVR {

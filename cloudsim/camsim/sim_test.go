@@ -36,6 +36,9 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.MediaDir = media
 			_, err := New(tc.cfg, nil)
+			if tc.want != nil {
+				assert.ErrorIs(t, tc.cfg.Validate(), ErrConfig)
+			}
 			if tc.want == nil {
 				require.NoError(t, err)
 				return
