@@ -104,7 +104,7 @@ func (d *Daemon) cutClip(w *clipwindow.Window) error {
 	out := filepath.Join(d.workDir, fmt.Sprintf("ch%02d-%d-%d.mp4", w.Channel, w.Start.UnixNano(), w.Part))
 	result, err := transcode.Transcode(ctx, ws, out, transcode.Options{
 		Resolution: res, FPS: admission.OutputFPS(linked), Preset: d.cfg.Clips.Preset, Start: startPTS, Threads: threads,
-		Logger: d.opts.Logger.With("component", "transcode", "channel", w.Channel),
+		Logger: d.opts.Logger.With("channel", w.Channel),
 	})
 	if err != nil {
 		_ = os.Remove(out)

@@ -110,7 +110,7 @@ func (d *Daemon) deviceURL(dev config.Device) string {
 func (d *Daemon) startDevice(dev config.Device) *deviceRun {
 	ctx, cancel := context.WithCancel(d.runCtx)
 	dr := &deviceRun{cfg: dev, cancel: cancel, done: make(chan struct{}), videoLoss: map[int]bool{}, tamper: map[int]bool{}}
-	log := d.opts.Logger.With("device", dev.Name)
+	log := d.opts.Logger
 	client, err := isapi.NewClient(isapi.ClientOptions{URL: d.deviceURL(dev), Username: dev.User, Password: dev.Password,
 		HTTPClient: isapi.NewHTTPClient(isapi.HTTPOptions{}), Logger: log})
 	if err != nil {

@@ -33,7 +33,7 @@ func (d *Daemon) startUplink(u config.Uplink) {
 		d.upCancel()
 		<-d.upDone
 	}
-	log := d.opts.Logger.With("component", "uplink")
+	log := d.opts.Logger
 	client, err := uplink.NewClient(context.Background(), uplink.ClientConfig{
 		Endpoint: u.Endpoint, Region: u.Region, AccessKey: u.AccessKey, SecretKey: u.SecretKey,
 	})
