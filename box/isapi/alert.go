@@ -89,22 +89,24 @@ type ParseOptions struct {
 	IPChannelOffset int
 }
 
-// ResolveChannel is the channel rule, in order:
-//  1. a present <dynChannelID> wins: NVRs that send both use it for the IP
-//     channel number while <channelID> holds an internal index;
-//  2. otherwise <channelID>, minus IPChannelOffset when that is set and the
-//     value exceeds it;
-//  3. otherwise 0, the device itself.
+// ResolveChannel is the channel rule:
+//  1. take <dynChannelID> when present (NVRs that send both use it for the IP
+//     channel number while <channelID> may hold an internal index), else
+//     <channelID>, else 0 (the device itself; an empty element counts as absent);
+//  2. if IPChannelOffset is set and the number exceeds it, subtract it (the
+//     32+N convention, whichever element carries it).
 func (o ParseOptions) ResolveChannel(e Event) int {
+	ch := 0
 	switch {
 	case e.HasDynChannelID:
-		return e.DynChannelID
-	case !e.HasChannelID:
-		return 0
-	case o.IPChannelOffset > 0 && e.ChannelID > o.IPChannelOffset:
-		return e.ChannelID - o.IPChannelOffset
+		ch = e.DynChannelID
+	case e.HasChannelID:
+		ch = e.ChannelID
 	}
-	return e.ChannelID
+	if o.IPChannelOffset > 0 && ch > o.IPChannelOffset {
+		ch -= o.IPChannelOffset
+	}
+	return ch
 }
 
 // ParseAlert parses one EventNotificationAlert body, ignoring namespaces and

@@ -309,6 +309,8 @@ func alertCases() []alertCase {
 			check: func(t assertT, e Event) { eq(t, 34, e.Channel) }},
 		{name: "32+N with offset", body: wrap("", `<channelID>34</channelID><eventType>VMD</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
 			check: func(t assertT, e Event) { eq(t, 2, e.Channel); eq(t, 34, e.ChannelID) }},
+		{name: "32+N in dynChannelID with offset", body: wrap("", `<channelID>34</channelID><dynChannelID>34</dynChannelID><eventType>VMD</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
+			check: func(t assertT, e Event) { eq(t, 2, e.Channel) }},
 		{name: "offset leaves low channels", body: wrap("", `<channelID>3</channelID><eventType>VMD</eventType>`), opts: ParseOptions{IPChannelOffset: 32},
 			check: func(t assertT, e Event) { eq(t, 3, e.Channel) }},
 		{name: "offset keeps device channel 0", body: wrap("", `<channelID>0</channelID><eventType>diskerror</eventType>`), opts: ParseOptions{IPChannelOffset: 32},

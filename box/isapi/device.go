@@ -98,12 +98,14 @@ var hikvisionModelPrefixes = []string{"DS-", "IDS-", "HWI-", "HWN-", "HWD-", "HW
 // IsHikvision decides whether the box should treat a device as Hikvision, with
 // the reason for logs. The rule, in order:
 //  1. a <manufacturer> naming anyone but Hikvision or its brands (HiLook,
-//     HiWatch, EZVIZ) means no: an OEM or foreign device emulating ISAPI;
+//     HiWatch, EZVIZ) means no: an OEM clone or foreign device answering ISAPI
+//     (Hikvision firmware sends no <manufacturer>, so its presence is a telltale);
 //  2. a model or serial number starting with a Hikvision prefix (DS-, iDS-,
 //     HWI-, HWN-, HWD-, HWT-, HiLook) means yes;
 //  3. a Hikvision ISAPI namespace (hikvision.com, isapi.org, std-cgi.com) means
-//     yes: Hikvision firmware is the only one that emits it without a manufacturer;
-//  4. otherwise no.
+//     yes;
+//  4. a <manufacturer> naming Hikvision or its brands means yes;
+//  5. otherwise no.
 func IsHikvision(d DeviceInfo) (bool, string) {
 	if m := strings.TrimSpace(d.Manufacturer); m != "" {
 		lm := strings.ToLower(m)

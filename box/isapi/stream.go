@@ -97,7 +97,7 @@ func NewAlertStream(c *Client, opts StreamOptions) (*AlertStream, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	log := cmpOr(opts.Logger, nil)
+	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
