@@ -46,7 +46,7 @@ func startCloudsim(t *testing.T) *cloudsimProc {
 	data := filepath.Join(dir, "data")
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	cmd := exec.Command(bin, "--data", data, "--listen", addr, "--s3-listen", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
-		"--seed", "demo", "--log-level", "warn")
+		"--seed", "demo", "--log-level", "warn", "--bcrypt-cost", "4")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())
@@ -58,7 +58,7 @@ func startCloudsim(t *testing.T) *cloudsimProc {
 			t.Logf("cloudsim output:\n%s", logs.String())
 		}
 	})
-	testenv.WaitTCP(t, addr, 20*time.Second)
+	testenv.WaitTCP(t, addr, 60*time.Second)
 	raw, err := os.ReadFile(filepath.Join(data, "seed.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &p.seed))
@@ -159,7 +159,7 @@ func TestClientAgainstCloudsim(t *testing.T) {
 	})
 
 	t.Run("clip registration and package gating", func(t *testing.T) {
-		start := time.Now().UTC().Truncate(time.Second)
+		start := time.Now().UTC().Add(time.Second)
 		clip := cloud.Clip{ObjectKey: st.Prefix + "ch01/clip1.mp4", Channel: 1, EventTypes: []string{"VMD", "linedetection"},
 			Start: start, End: start.Add(20 * time.Second), Size: 1000, SHA256: strings.Repeat("0f", 32)}
 		a, err := c.RegisterClip(ctx, clip)

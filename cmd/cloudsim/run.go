@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,7 @@ type options struct {
 	Tick        time.Duration
 	Inspection  time.Duration
 	LogLevel    string
+	BcryptCost  int
 	ReadyFile   string
 }
 
@@ -71,6 +73,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.DurationVar(&o.Tick, "tick", dur("TICK", 5*time.Second), "background tick: health flush, inspections, retention (CLOUDSIM_TICK)")
 	fs.DurationVar(&o.Inspection, "inspection-interval", dur("INSPECTION_INTERVAL", time.Hour), "automatic inspection period (CLOUDSIM_INSPECTION_INTERVAL)")
 	fs.StringVar(&o.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn, error (CLOUDSIM_LOG_LEVEL)")
+	cost, _ := strconv.Atoi(env("BCRYPT_COST", "0"))
+	fs.IntVar(&o.BcryptCost, "bcrypt-cost", cost, "password hash cost; 0 = bcrypt default (CLOUDSIM_BCRYPT_COST)")
 	fs.StringVar(&o.ReadyFile, "ready-file", env("READY_FILE", ""), "write {api, s3} endpoints as JSON here once serving (CLOUDSIM_READY_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -89,6 +93,9 @@ func (o options) validate() error {
 	}
 	if o.S3Bucket == "" {
 		errs = append(errs, errors.New("--s3-bucket is required"))
+	}
+	if o.BcryptCost != 0 && (o.BcryptCost < 4 || o.BcryptCost > 31) {
+		errs = append(errs, errors.New("--bcrypt-cost must be 0 or 4..31"))
 	}
 	if o.Tick <= 0 || o.Inspection <= 0 {
 		errs = append(errs, errors.New("--tick and --inspection-interval must be positive"))
@@ -136,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 	srv, err := api.New(api.Config{
-		Log: log, DB: db, Objects: objs, TickInterval: o.Tick, InspectionInterval: o.Inspection,
+		Log: log, DB: db, Objects: objs, TickInterval: o.Tick, BcryptCost: o.BcryptCost, InspectionInterval: o.Inspection,
 		Storage: api.Storage{Endpoint: endpoint, Region: o.S3Region, Bucket: o.S3Bucket, Prefix: o.S3Prefix, AccessKey: o.S3AccessKey, SecretKey: o.S3SecretKey},
 	})
 	if err != nil {

@@ -48,12 +48,12 @@ func TestOneCommandStart(t *testing.T) {
 	data := t.TempDir()
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	s3Addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	args := []string{"--data", data, "--listen", apiAddr, "--s3-listen", s3Addr, "--seed", "demo", "--log-level", "warn"}
+	args := []string{"--data", data, "--listen", apiAddr, "--s3-listen", s3Addr, "--seed", "demo", "--log-level", "warn", "--bcrypt-cost", "4"}
 	start := func() func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, args, func(string) string { return "" }, io.Discard) }()
-		testenv.WaitTCP(t, apiAddr, 10*time.Second)
+		testenv.WaitTCP(t, apiAddr, 60*time.Second)
 		return func() {
 			cancel()
 			select {
