@@ -70,24 +70,6 @@ func startChannel(t testing.TB, opts Options) *Channel {
 	return c
 }
 
-// collect reads units from sub for d.
-func collect(t testing.TB, sub *Subscription, d time.Duration) []*media.AccessUnit {
-	t.Helper()
-	var aus []*media.AccessUnit
-	deadline := time.After(d)
-	for {
-		select {
-		case au, ok := <-sub.C():
-			if !ok {
-				return aus
-			}
-			aus = append(aus, au)
-		case <-deadline:
-			return aus
-		}
-	}
-}
-
 // collectN reads until n units arrived or timeout.
 func collectN(t testing.TB, sub *Subscription, n int, timeout time.Duration) []*media.AccessUnit {
 	t.Helper()
@@ -163,9 +145,10 @@ func TestIngestFromMediaMTX(t *testing.T) {
 			waitFor(t, 10*time.Second, "streaming", func() bool { return c.Stats().State == StateStreaming })
 			sub := c.Subscribe(1024)
 			defer sub.Close()
-			aus := collect(t, sub, 5*time.Second)
+			aus := collectN(t, sub, 125, 20*time.Second) // 5 s of stream
+			require.Len(t, aus, 125)
 			checkTimeline(t, aus)
-			assert.InDelta(t, 25*5, len(aus), 25*2.5, "about 25 fps (from the next keyframe)")
+			assert.InDelta(t, 5.0, (aus[124].PTS - aus[0].PTS).Seconds(), 0.1, "25 fps")
 			for _, au := range aus {
 				assert.Equal(t, tc.codec, au.Codec)
 				if au.Key {
@@ -234,8 +217,8 @@ func TestReconnect(t *testing.T) {
 	sub := c.Subscribe(2048)
 	defer sub.Close()
 
-	before := collect(t, sub, 1500*time.Millisecond)
-	require.NotEmpty(t, before)
+	before := collectN(t, sub, 25, 10*time.Second)
+	require.Len(t, before, 25)
 
 	t.Log("camera restart")
 	cam.Stop()
@@ -309,8 +292,8 @@ func TestSlowSubscriberDropsNotBlocks(t *testing.T) {
 	defer slow.Close()
 	fast := c.Subscribe(1024)
 	defer fast.Close()
-	aus := collect(t, fast, 2*time.Second)
-	assert.InDelta(t, 100, len(aus), 40, "the fast reader is not held back")
+	aus := collectN(t, fast, 150, 20*time.Second)
+	require.Len(t, aus, 150, "the fast reader is not held back")
 	checkTimeline(t, aus)
 	assert.Positive(t, slow.Dropped())
 	assert.Equal(t, slow.Dropped(), c.Stats().Dropped)
@@ -357,7 +340,8 @@ func TestClipRingThenLive(t *testing.T) {
 		"an ended clip releases its subscription")
 
 	// A clip across a camera restart still completes, on one timeline.
-	clip2 := c.Clip(ClipOptions{From: time.Now(), Until: time.Now().Add(4 * time.Second)})
+	// Until leaves room for the camera's next keyframe after the restart (GOP 2 s).
+	clip2 := c.Clip(ClipOptions{From: time.Now(), Until: time.Now().Add(7 * time.Second)})
 	defer clip2.Close()
 	go func() {
 		time.Sleep(time.Second)
