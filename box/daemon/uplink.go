@@ -79,6 +79,7 @@ func (d *Daemon) stopUplink() {
 }
 
 func (d *Daemon) onUploaded(clip anr.Clip, key string) {
+	d.logger.Info("clip uploaded", "clip", clip.ID, "channel", clip.Channel, "events", clip.EventTypes, "key", key, "size", clip.Size)
 	d.count(clip.Channel, func(c *channelCounts) { c.uploaded++ })
 	if d.cloud != nil {
 		d.cloud.registerClip(clip, key)
