@@ -92,6 +92,9 @@ func insertDevice(tx *store.Tx, d *Device) error {
 		return err
 	}
 	d.ID = id
+	if err := tx.Put(bucketSiteDevices, d.SiteID+"/"+id, id); err != nil {
+		return err
+	}
 	if d.Serial != "" {
 		if err := tx.Put(bucketSerials, d.Serial, id); err != nil {
 			return err
@@ -100,16 +103,20 @@ func insertDevice(tx *store.Tx, d *Device) error {
 	return tx.Put(bucketDevices, id, d)
 }
 
+// siteDevices lists a site's devices through the site index, so the cost follows the
+// site's size, not the whole fleet's.
 func siteDevices(tx *store.Tx, siteID string) ([]Device, error) {
 	var out []Device
-	err := tx.Each(bucketDevices, "", func(_ string, raw []byte) error {
-		var d Device
-		if err := store.Decode(raw, &d); err != nil {
+	err := tx.Each(bucketSiteDevices, siteID+"/", func(_ string, raw []byte) error {
+		var id string
+		if err := store.Decode(raw, &id); err != nil {
 			return err
 		}
-		if d.SiteID == siteID {
-			out = append(out, d)
+		var d Device
+		if err := tx.Get(bucketDevices, id, &d); err != nil {
+			return err
 		}
+		out = append(out, d)
 		return nil
 	})
 	return out, err
@@ -180,6 +187,9 @@ func deleteDeviceRecords(tx *store.Tx, d *Device) error {
 				return err
 			}
 		}
+	}
+	if err := tx.Delete(bucketSiteDevices, d.SiteID+"/"+d.ID); err != nil {
+		return err
 	}
 	return tx.Delete(bucketDevices, d.ID)
 }

@@ -220,10 +220,12 @@ const (
 	bucketSites     = "sites"
 	bucketDevices   = "devices"
 	bucketSerials   = "serials"
-	bucketLinkages  = "linkages"
-	bucketHealth    = "health"
-	bucketInspect   = "inspections"
-	bucketInventory = "inventory"
-	bucketSubs      = "subscriptions"
-	bucketClips     = "clips"
+	// bucketSiteDevices indexes devices by site: key "siteID/deviceID".
+	bucketSiteDevices = "site_devices"
+	bucketLinkages    = "linkages"
+	bucketHealth      = "health"
+	bucketInspect     = "inspections"
+	bucketInventory   = "inventory"
+	bucketSubs        = "subscriptions"
+	bucketClips       = "clips"
 )

@@ -94,26 +94,12 @@ func (s *Server) deleteSite(c *call) (any, error) {
 }
 
 func (s *Server) purgeSite(tx *store.Tx, site *Site) error {
-	var ids []string
-	err := tx.Each(bucketDevices, "", func(k string, raw []byte) error {
-		var d Device
-		if err := store.Decode(raw, &d); err != nil {
-			return err
-		}
-		if d.SiteID == site.ID {
-			ids = append(ids, k)
-		}
-		return nil
-	})
+	devs, err := siteDevices(tx, site.ID)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		var d Device
-		if err := tx.Get(bucketDevices, id, &d); err != nil {
-			return err
-		}
-		if err := deleteDeviceRecords(tx, &d); err != nil {
+	for i := range devs {
+		if err := deleteDeviceRecords(tx, &devs[i]); err != nil {
 			return err
 		}
 	}
