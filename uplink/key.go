@@ -65,8 +65,13 @@ func EventSegment(types []string) string {
 }
 
 // safeSegment keeps a path segment free of separators and characters that need
-// escaping in URLs or shells: anything outside [A-Za-z0-9._-] becomes '_'.
+// escaping in URLs or shells: anything outside [A-Za-z0-9._-] becomes '_', and a
+// segment of dots only becomes underscores.
 func safeSegment(s string) string {
+	if s != "" && strings.Trim(s, ".") == "" {
+		// "." and ".." mean something to every path-minded tool that lists the bucket.
+		return strings.Repeat("_", len(s))
+	}
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':

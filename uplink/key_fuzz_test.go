@@ -24,6 +24,12 @@ func FuzzObjectKey(f *testing.F) {
 		if key != again {
 			t.Fatalf("not deterministic: %q vs %q", key, again)
 		}
+		if seg := strings.TrimSuffix(boxPrefix(prefix, serial), "/"); seg != "" {
+			last := seg[strings.LastIndex(seg, "/")+1:]
+			if last == "." || last == ".." {
+				t.Fatalf("serial segment %q", last)
+			}
+		}
 		if !strings.HasPrefix(key, boxPrefix(prefix, serial)) || strings.HasPrefix(key, "/") || !strings.HasSuffix(key, ".mp4") {
 			t.Fatalf("key %q outside %q", key, boxPrefix(prefix, serial))
 		}

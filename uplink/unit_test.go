@@ -48,6 +48,8 @@ func TestObjectKey(t *testing.T) {
 			"p/S/ch00/2026/03/07/20260307T225958Z_event_id.mp4", nil},
 		{"unsafe characters replaced", "p", "S/N 1", clip("a/b c", 1, "V M-D!"),
 			"p/S_N_1/ch01/2026/03/07/20260307T225958Z_vmd_a_b_c.mp4", nil},
+		{"dot-only serial", "", "..", clip("x", 1),
+			"__/ch01/2026/03/07/20260307T225958Z_event_x.mp4", nil},
 		{"missing id", "p", "S", clip("", 1), "", ErrInvalidClip},
 		{"missing start", "p", "S", anr.Clip{ID: "x"}, "", ErrInvalidClip},
 		{"missing serial", "p", "", clip("x", 1), "", ErrInvalidOptions},
