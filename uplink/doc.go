@@ -49,7 +49,11 @@
 // back off (capped exponential with jitter) and move the state from ok to degraded,
 // then to down after DownAfter consecutive failures; a fatal error goes down at once.
 // While down no clip is pulled: one worker probes the bucket (HeadBucket) on the same
-// backoff and the first success returns to ok and the workers drain at full speed.
+// backoff. The first success makes the state degraded and the workers drain at full
+// speed (no pause between clips); the first confirmed upload makes it ok. The failure
+// count is kept until then, so an error a HeadBucket cannot see (a policy that denies
+// PutObject only) goes straight back down on a longer backoff instead of cycling.
+// Clips whose cooldown came from the outage are forgiven when the probe succeeds.
 //
 // Every failed attempt releases the clip back to the spool with the cause (the spool
 // owns deletion and eviction, so it may drop a clip whose cause is ErrClipUnreadable),
