@@ -51,6 +51,7 @@ type Daemon struct {
 
 	mu       sync.Mutex
 	links    []config.Channel
+	devCfg   []config.Device
 	devices  map[string]*deviceRun
 	channels map[int]*channelRun
 	counts   map[int]*channelCounts // survive reconfiguration
@@ -116,7 +117,7 @@ func New(cfg config.Config, opts Options) (*Daemon, error) {
 	d.tracker = clipwindow.NewTracker(clipwindow.Options{
 		PreRoll: cfg.Clips.PreRoll, PostRoll: cfg.Clips.PostRoll, Quiet: cfg.Clips.Quiet, MaxLength: cfg.Clips.MaxLength,
 	}, d.onWindow)
-	d.links = cfg.Channel
+	d.links, d.devCfg = cfg.Channel, cfg.Devices
 	return d, nil
 }
 
@@ -146,7 +147,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		g.Go(func() error { return d.cloud.run(gctx) })
 	}
 	d.startUplink(d.uplinkConfig())
-	d.apply(d.links)
+	d.apply(d.devCfg, d.links)
 	d.logger.Info("box running", "serial", d.cfg.Box.Serial, "version", Version, "channels", len(d.links),
 		"status", "http://"+st.Addr+"/v1/status")
 

@@ -57,14 +57,16 @@ func (c *channelRun) setAdmission(ok bool, msg string) {
 // apply reconciles the running devices and channels with links: unchanged ones keep
 // running, changed or removed ones stop, new ones start. The cloud calls it when
 // an installer relinks channels, so it never needs a restart.
-func (d *Daemon) apply(links []config.Channel) {
+func (d *Daemon) apply(devices []config.Device, links []config.Channel) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.links = links
+	d.links, d.devCfg = links, devices
 	wantDev := map[string]config.Device{}
 	for _, l := range links {
-		if dev, ok := d.cfg.DeviceByName(l.Device); ok {
-			wantDev[dev.Name] = dev
+		for _, dev := range devices {
+			if dev.Name == l.Device {
+				wantDev[dev.Name] = dev
+			}
 		}
 	}
 	for name, dr := range d.devices {
@@ -250,4 +252,10 @@ func (d *Daemon) admit(cr *channelRun, info media.StreamInfo) error {
 func urlUserinfo(user, pass string) string {
 	r := strings.NewReplacer("%", "%25", "@", "%40", ":", "%3A", "/", "%2F", "?", "%3F", "#", "%23")
 	return r.Replace(user) + ":" + r.Replace(pass)
+}
+
+func (d *Daemon) linksSnapshot() []config.Channel {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]config.Channel(nil), d.links...)
 }
