@@ -38,7 +38,11 @@ var binaries = sync.OnceValues(func() (map[string]string, error) {
 	out := map[string]string{}
 	for _, name := range []string{"camsim", "boxd"} {
 		bin := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
+		args := []string{"build", "-o", bin}
+		if raceEnabled && name == "boxd" {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/"+name)...)
 		cmd.Dir = repoRoot
 		if b, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, b)
@@ -128,6 +132,29 @@ func (c *camsim) control(t *testing.T, method, path string, body any) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Less(t, resp.StatusCode, 300, "%s %s", method, path)
+}
+
+// waitSessions waits until the simulator serves n alertStream sessions: it
+// sends response headers before it subscribes to events, so an event triggered
+// right after the client sees the headers could be lost.
+func (c *camsim) waitSessions(t *testing.T, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return c.sessions() >= n }, 20*time.Second, 10*time.Millisecond, "alertStream sessions")
+}
+
+func (c *camsim) sessions() int {
+	resp, err := http.Get(c.url() + "/sim/status")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var st struct {
+		AlertSessions int `json:"alertSessions"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&st) != nil {
+		return -1
+	}
+	return st.AlertSessions
 }
 
 func (c *camsim) trigger(t *testing.T, channel int, typ string, seconds float64) {
@@ -241,6 +268,8 @@ func TestCamsimAlertStream(t *testing.T) {
 		{"camera LF psialliance one-digit offset", []string{"--quirk", "lfBodies=true", "--quirk", "namespace=psialliance", "--quirk", "dateTime=-8:00",
 			"--quirk", "channelID=dynChannelID", "--quirk", "xmlProlog=true"}, 0,
 			func(t *testing.T, c *camsim) { c.trigger(t, 1, "fielddetection", 1) }, want{typ: "fielddetection", channel: 1}},
+		{"camera one heartbeat then quiet", []string{"--quirk", "heartbeatOnce=true", "--quirk", "quietDuringEvents=true"}, 0,
+			func(t *testing.T, c *camsim) { time.Sleep(1500 * time.Millisecond); c.trigger(t, 1, "VMD", 2) }, want{typ: "VMD", channel: 1}},
 		{"nvr default", []string{"--mode", "nvr", "--channel", "h264_360p.h264", "--channel", "h264_360p.h264"}, 0,
 			func(t *testing.T, c *camsim) { c.trigger(t, 2, "VMD", 2) }, want{typ: "VMD", channel: 2}},
 		{"nvr quirks", []string{"--mode", "nvr", "--channel", "h264_360p.h264", "--channel", "h264_360p.h264",
@@ -271,6 +300,7 @@ func TestCamsimAlertStream(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatalf("no connection: %+v", s.Stats())
 			}
+			sim.waitSessions(t, 1)
 			tc.trigger(t, sim)
 			deadline := time.After(20 * time.Second)
 			var got Event
@@ -335,6 +365,7 @@ func TestCamsimReconnectAndHeartbeat(t *testing.T) {
 	assert.Equal(t, 1, hb.Channel)
 	sim.control(t, http.MethodPost, "/sim/alert/disconnect", nil)
 	require.Eventually(t, func() bool { return s.Stats().Connects >= 2 }, 20*time.Second, 20*time.Millisecond)
+	sim.waitSessions(t, 1)
 	sim.trigger(t, 1, "VMD", 0.5)
 	waitFor(func(e Event) bool { return IsClipEvent(e.EventType) && e.IsActive() })
 	waitFor(func(e Event) bool { return IsClipEvent(e.EventType) && !e.IsActive() })
@@ -363,7 +394,15 @@ func TestCamsimBoxdEvents(t *testing.T) {
 			sc := bufio.NewScanner(stderr)
 			for sc.Scan() {
 				if strings.Contains(sc.Text(), "listening on") {
-					sim.trigger(t, 1, "VMD", 1)
+					// No t.FailNow off the test goroutine: a failed trigger shows
+					// as a missing VMD line instead.
+					for i := 0; i < 1000 && sim.sessions() < 1; i++ {
+						time.Sleep(10 * time.Millisecond)
+					}
+					resp, err := http.Post(sim.url()+"/sim/events", "application/json", strings.NewReader(`{"channel":1,"type":"VMD","seconds":1}`))
+					if err == nil {
+						resp.Body.Close()
+					}
 				}
 			}
 		}()

@@ -1,0 +1,5 @@
+//go:build !race
+
+package isapi
+
+const raceEnabled = false
