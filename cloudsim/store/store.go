@@ -25,6 +25,10 @@ type Options struct {
 	MaxSize int
 	// Timeout bounds the wait for the file lock held by another process. Zero means 2s.
 	Timeout time.Duration
+	// InitialMmapSize pre-sizes the memory map. A growing file remaps, and a remap
+	// blocks every new read transaction (the box API's authentication) until it is
+	// done; a generous initial map keeps that off the hot path. Zero means 256 MiB.
+	InitialMmapSize int
 }
 
 // DB is an open store. It is safe for concurrent use.
@@ -40,12 +44,16 @@ func Open(dir string, opts Options) (*DB, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Second
 	}
+	if opts.InitialMmapSize == 0 {
+		opts.InitialMmapSize = 256 << 20
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: data dir: %w", err)
 	}
 	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{
-		Timeout: opts.Timeout,
-		MaxSize: opts.MaxSize,
+		Timeout:         opts.Timeout,
+		MaxSize:         opts.MaxSize,
+		InitialMmapSize: opts.InitialMmapSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
