@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"slices"
 	"strconv"
 	"time"
 
@@ -20,8 +19,11 @@ const (
 	DownloadWindow      = 2 * time.Minute
 )
 
-// The event types that produce clips (Hikvision ISAPI eventType names).
-var clipEventTypes = []string{"VMD", "linedetection", "fielddetection"}
+// clipEvent reports whether an ISAPI eventType produces clips: motion detection, line
+// crossing and intrusion. Video loss, tamper and disk errors feed health instead.
+func clipEvent(e string) bool {
+	return e == "VMD" || e == "linedetection" || e == "fielddetection"
+}
 
 // Clip is one uploaded clip in the index.
 type Clip struct {
@@ -69,7 +71,7 @@ func (r *clipReq) validate(prefix string) error {
 		return fmt.Errorf("%w: at least one event type", ErrInvalid)
 	}
 	for _, e := range r.EventTypes {
-		if !slices.Contains(clipEventTypes, e) {
+		if !clipEvent(e) {
 			return fmt.Errorf("%w: event type %q does not produce clips", ErrInvalid, e)
 		}
 	}
