@@ -138,7 +138,12 @@ func runClip(cmd *cobra.Command, logger *slog.Logger, f clipFlags) error {
 	defer func() { cancel(nil); <-runDone }()
 	go watchProgress(ctx, cancel, ch, f.timeout)
 
-	clip := ch.Clip(ingest.ClipOptions{Duration: opts.Duration})
+	// The source has no end of its own: opts.Duration makes the transcoder stop at
+	// exactly N seconds of output, once it has read a unit at or past the last tick.
+	// After an outage mid-clip that unit may come late (a camera restart costs up to a
+	// GOP); the constant-rate output holds the last picture across the gap, and the
+	// progress watchdog bounds the wait.
+	clip := ch.Clip(ingest.ClipOptions{})
 	defer clip.Close()
 	tmp := filepath.Join(filepath.Dir(f.out), "."+filepath.Base(f.out)+".tmp")
 	began := time.Now()

@@ -116,10 +116,11 @@ func TestClipSurvivesCameraRestart(t *testing.T) {
 	t.Parallel()
 	cam := startFakeCam(t, "h264_360p.h264")
 	go func() {
-		// Restart once the clip is under way (the first keyframe arrives at once).
+		// Restart once the clip is under way (the first keyframe arrives at once), and
+		// stay down long enough that the next keyframe comes after the clip's end.
 		time.Sleep(1500 * time.Millisecond)
 		cam.Stop()
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(2500 * time.Millisecond)
 		_ = cam.Restart()
 	}()
 	out := filepath.Join(t.TempDir(), "clip.mp4")
