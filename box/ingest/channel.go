@@ -1,8 +1,3 @@
-// Package ingest owns the box's RTSP input: one supervised session per channel
-// (gortsplib client over TCP) that depacketizes H.264 / H.265 into media.AccessUnit,
-// learns the resolution from the SPS, keeps the channel's pre-roll ring, fans units out
-// to subscribers through bounded queues, and cuts clips (ring + live tail) as
-// transcode.Source values. It never decodes video.
 package ingest
 
 import (

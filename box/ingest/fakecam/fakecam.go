@@ -6,6 +6,7 @@ package fakecam
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -211,7 +212,7 @@ func (c *Camera) loop(strm *gortsplib.ServerStream, medi *description.Media,
 	interval := time.Second / time.Duration(c.opts.FPS)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	ts := uint32(time.Now().UnixNano()) // a fresh RTP timeline per start, as after a reboot
+	ts := rand.Uint32() // a fresh RTP timeline per start, as after a reboot
 	for i := 0; ; i++ {
 		select {
 		case <-quit:
