@@ -107,6 +107,10 @@ func streamCases() []streamCase {
 		{name: "headerless part", boundary: "boundary",
 			body: "--boundary\r\n" + alertXML("", "tamperdetection", "active", 1, "\r\n"),
 			want: []string{"tamperdetection"}, final: io.EOF},
+		{name: "no blank line after headers", boundary: "boundary",
+			body: "--boundary\r\nContent-Type: application/xml\r\n" + alertXML(hikNS, "IO", "active", 1, "\r\n") +
+				framed("--boundary", xmlCT, alertXML("", "VMD", "active", 1, "\r\n"), "\r\n"),
+			want: []string{"IO", "VMD"}, final: io.EOF},
 		{name: "Content-Length not counting the EOL", boundary: "boundary",
 			body: "--boundary\r\nContent-Type: application/xml\r\nContent-Length: 74\r\n\r\n" +
 				"<EventNotificationAlert><eventType>IO</eventType></EventNotificationAlert>" + "\r\n\r\n" +

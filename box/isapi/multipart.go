@@ -255,8 +255,9 @@ func (m *MultipartReader) readPart() (*Part, error) {
 		if len(text) == 0 {
 			break
 		}
-		if len(hdr) == 0 && (text[0] == '<' || bytes.HasPrefix(text, utf8BOM)) {
-			// No headers at all: the body starts right here.
+		if text[0] == '<' || bytes.HasPrefix(text, utf8BOM) {
+			// No headers, or no blank line after them: no header name starts
+			// with '<', so the body starts right here.
 			m.unread(len(line))
 			break
 		}
