@@ -199,8 +199,18 @@ func (s *AlertStream) session(ctx context.Context) (connected bool, err error) {
 		return false, fmt.Errorf("isapi: alert stream: %w", err)
 	}
 	defer resp.Body.Close()
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(ct); strings.Contains(mt, "xml") {
+		// Not a stream but an answer, e.g. a ResponseStatus refusing one more
+		// session: report it instead of counting it as a malformed part.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if se := responseStatus(resp.StatusCode, path, body); se != nil {
+			return false, fmt.Errorf("isapi: alert stream: %w", se)
+		}
+		return false, fmt.Errorf("isapi: alert stream: %w: Content-Type %q", ErrBadResponse, ct)
+	}
 	s.update(func(st *StreamStats) { st.Connects++; st.Connected = true; st.Path = path })
-	s.log.Info("alert stream connected", "path", path, "content_type", resp.Header.Get("Content-Type"))
+	s.log.Info("alert stream connected", "path", path, "content_type", ct)
 	if s.opts.OnConnect != nil {
 		s.opts.OnConnect(path)
 	}
@@ -211,7 +221,7 @@ func (s *AlertStream) session(ctx context.Context) (connected bool, err error) {
 		defer idle.Stop()
 		body = &idleReader{r: body, t: idle, d: s.opts.IdleTimeout}
 	}
-	mr := NewMultipartReader(body, boundaryOf(resp.Header.Get("Content-Type")), s.opts.MaxPartSize)
+	mr := NewMultipartReader(body, boundaryOf(ct), s.opts.MaxPartSize)
 	for {
 		part, err := mr.NextPart()
 		if err != nil {

@@ -238,6 +238,18 @@ func TestAlertStreamFailFast(t *testing.T) {
 	assert.ErrorAs(t, err, &opErr)
 }
 
+func TestAlertStreamRefusedWithResponseStatus(t *testing.T) {
+	d := newFakeDevice(t)
+	d.xml(PathAlertStream, `<ResponseStatus><statusCode>3</statusCode><statusString>Device Error</statusString><subStatusCode>maxSessionsReached</subStatusCode></ResponseStatus>`)
+	s, err := NewAlertStream(newTestClient(t, d, "Admin12345"), StreamOptions{OnEvent: func(Event) {}, FailFast: true})
+	require.NoError(t, err)
+	err = s.Run(context.Background())
+	var se *StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "maxSessionsReached", se.SubStatusCode)
+	assert.Zero(t, s.Stats().Malformed)
+}
+
 func TestAlertStreamSingleSession(t *testing.T) {
 	done := make(chan struct{})
 	defer close(done)
