@@ -300,3 +300,32 @@ func requireCompanyRole(u *User, cid string, roles ...Role) error {
 	}
 	return fmt.Errorf("%w: role %s may not do this", ErrForbidden, u.Role)
 }
+
+// purgeTokens deletes expired person tokens; box tokens have no expiry and stay.
+func (s *Server) purgeTokens() error {
+	now := s.cfg.Clock.Now()
+	var dead []string
+	err := s.db.View(func(tx *store.Tx) error {
+		return tx.Each(bucketTokens, "", func(k string, raw []byte) error {
+			var rec tokenRec
+			if err := store.Decode(raw, &rec); err != nil {
+				return err
+			}
+			if rec.Kind == "user" && !now.Before(rec.Expires) {
+				dead = append(dead, k)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(dead) == 0 {
+		return err
+	}
+	return s.db.Update(func(tx *store.Tx) error {
+		for _, k := range dead {
+			if err := tx.Delete(bucketTokens, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -330,8 +330,11 @@ func (s *Server) sweepRetention(ctx context.Context) error {
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("api: retention index: %w", err))
+		} else {
+			s.metrics.retentionDeleted.Add(float64(len(done)))
 		}
 		s.log.Info("retention sweep", "deleted", len(done), "failed", len(victims)-len(done))
 	}
+	s.metrics.retentionFailed.Add(float64(len(victims) - len(done)))
 	return errors.Join(errs...)
 }

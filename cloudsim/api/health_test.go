@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,6 +148,20 @@ func TestAutomaticInspection(t *testing.T) {
 	var sh api.SiteHealth
 	w.ok(w.tok["admin"], "GET", w.site("/health"), nil, &sh)
 	require.Equal(t, w.clock.Now(), *sh.LastInspected)
+
+	t.Run("old results are pruned", func(t *testing.T) {
+		// The first automatic inspection of this site is the one after the fixture's.
+		w.ok(w.tok["admin"], "GET", w.site("/inspections/"+nextID(w.id["inspection"])), nil, nil)
+		w.clock.Add(api.InspectionHistory + 2*time.Hour)
+		require.NoError(t, w.srv.Tick(t.Context()))
+		w.relogin()
+		w.fails(w.tok["admin"], "GET", w.site("/inspections/"+nextID(w.id["inspection"])), nil, http.StatusNotFound, "not_found")
+	})
+}
+
+func nextID(id string) string {
+	n, _ := strconv.Atoi(id[1:])
+	return id[:1] + strconv.Itoa(n+1)
 }
 
 func TestManualInspection(t *testing.T) {

@@ -75,7 +75,10 @@ func (s *Server) buildMux() *http.ServeMux {
 
 func (s *Server) wrap(rt route) http.HandlerFunc {
 	key := rt.method + " " + rt.path
-	return func(w http.ResponseWriter, r *http.Request) {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		start := time.Now() // wall time on purpose: latency is real, whatever the clock says
+		w := &statusRecorder{ResponseWriter: rw, code: http.StatusOK}
+		defer func() { s.metrics.observe(key, w.code, time.Since(start).Seconds()) }()
 		w.Header().Set(RouteHeader, key)
 		c := &call{ctx: r.Context(), r: r, now: s.cfg.Clock.Now()}
 		var err error

@@ -30,6 +30,30 @@ type Inspection struct {
 
 func inspectionKey(siteID, id string) string { return siteID + "/" + id }
 
+// InspectionHistory is how long inspection results are kept; an hourly schedule would
+// otherwise grow the store without bound.
+const InspectionHistory = 7 * 24 * time.Hour
+
+func pruneInspections(tx *store.Tx, siteID string, before time.Time) error {
+	var old []string
+	err := tx.Each(bucketInspect, siteID+"/", func(k string, raw []byte) error {
+		var in Inspection
+		if err := store.Decode(raw, &in); err != nil {
+			return err
+		}
+		if in.Completed != nil && in.Completed.Before(before) {
+			old = append(old, k)
+		}
+		return nil
+	})
+	for _, k := range old {
+		if err == nil {
+			err = tx.Delete(bucketInspect, k)
+		}
+	}
+	return err
+}
+
 // complete fills the inspection from the site's current status and stamps the site.
 func (s *Server) complete(tx *store.Tx, site *Site, in *Inspection, now time.Time) error {
 	devs, err := s.siteStatus(tx, site, now)
@@ -43,6 +67,7 @@ func (s *Server) complete(tx *store.Tx, site *Site, in *Inspection, now time.Tim
 		}
 	}
 	site.LastInspected = &now
+	s.metrics.inspections.WithLabelValues(in.Kind).Inc()
 	if err := tx.Put(bucketInspect, inspectionKey(site.ID, in.ID), in); err != nil {
 		return err
 	}
@@ -158,6 +183,9 @@ func (s *Server) inspectDue() error {
 			}
 			in := Inspection{ID: nid, SiteID: id, Kind: InspectAuto, Requested: now}
 			if err := s.complete(tx, site, &in, now); err != nil {
+				return err
+			}
+			if err := pruneInspections(tx, id, now.Add(-InspectionHistory)); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,10 @@ func TestRetention(t *testing.T) {
 	for _, k := range deleted {
 		require.True(t, strings.HasPrefix(k, "v1/boxes/"+boxSerial+"/ch01/"), k)
 	}
+	rec := httptest.NewRecorder()
+	w.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	require.Contains(t, rec.Body.String(), "cloudsim_retention_deleted_total 2")
+	require.Contains(t, rec.Body.String(), `cloudsim_requests_total{code="201",route="POST /api/v1/box/clips"}`)
 
 	t.Run("a failed object delete keeps the index entry for the next sweep", func(t *testing.T) {
 		w.objs.mu.Lock()

@@ -103,12 +103,13 @@ func (c *Config) defaults() error {
 
 // Server is the cloud API. Create with New, serve Handler, and Run the background loop.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	db     *store.DB
-	routes []route
-	mux    *http.ServeMux
-	live   *liveState
+	cfg     Config
+	log     *slog.Logger
+	db      *store.DB
+	routes  []route
+	mux     *http.ServeMux
+	live    *liveState
+	metrics *metrics
 }
 
 // New builds a Server and loads persisted health into memory.
@@ -116,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Log.With("component", "cloudsim.api"), db: cfg.DB}
+	s := &Server{cfg: cfg, log: cfg.Log.With("component", "cloudsim.api"), db: cfg.DB, metrics: newMetrics()}
 	live, err := loadLive(cfg.DB)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Tick does the periodic work once at the clock's current time: flush health, run due
 // automatic inspections and sweep expired clips. Tests call it after moving the clock.
 func (s *Server) Tick(ctx context.Context) error {
-	return errors.Join(s.Flush(), s.inspectDue(), s.sweepRetention(ctx))
+	return errors.Join(s.Flush(), s.inspectDue(), s.sweepRetention(ctx), s.purgeTokens())
 }
 
 // liveState holds the hot, soft state of the box API in memory: last contact and the
@@ -208,6 +209,7 @@ func (s *Server) Flush() error {
 	if err != nil {
 		return fmt.Errorf("api: flush health: %w", err)
 	}
+	s.metrics.healthFlushed.Add(float64(len(batch)))
 	return nil
 }
 

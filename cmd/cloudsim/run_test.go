@@ -106,6 +106,11 @@ func TestOneCommandStart(t *testing.T) {
 	require.Len(t, channels.Channels, 4)
 	require.True(t, channels.Channels[0].Package.Active)
 	require.False(t, channels.Channels[3].Package.Active, "the demo leaves one channel without a package")
+	resp, err := http.Get("http://" + apiAddr + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(metrics), `cloudsim_requests_total{code="200",route="POST /api/v1/box/register"} 1`)
 	stop()
 
 	stop = start()
