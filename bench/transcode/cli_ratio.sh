@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # cli_ratio.sh: CPU time of `boxd transcode` against the ffmpeg CLI doing the same
-# job (same input, preset, CRF, GOP, output size, fps, threads=auto, fMP4 flags).
+# job (same input, preset, CRF, x264 params as transcode/encoder.go x264Params,
+# output size, fps, threads=auto, fMP4 flags).
 # The input is testdata/media/h264_1080p.h264 looped to 30 s and remuxed to MP4.
 # Each side runs RUNS times (default 2), alternating, and the minimum user+sys
 # CPU time is kept, which filters out noise from other work on the machine.
@@ -53,7 +54,7 @@ for row in $ROWS; do
 		boxd_min=$(minf "$boxd_min" "$t")
 		t=$(cpu ffmpeg -nostdin -v error -y -threads 0 -i "$work/in.mp4" \
 			-vf "fps=$fps,scale=$w:$h:flags=bicubic" -c:v libx264 -preset "$PRESET" -crf "$CRF" -threads 0 \
-			-g "$gop" -x264-params "keyint=$gop:min-keyint=$gop:scenecut=0" -pix_fmt yuv420p \
+			-g "$gop" -x264-params "keyint=$gop:min-keyint=$gop:scenecut=0:bframes=0" -pix_fmt yuv420p \
 			-movflags frag_keyframe+empty_moov+default_base_moof -f mp4 "$work/ffmpeg.mp4")
 		ffmpeg_min=$(minf "$ffmpeg_min" "$t")
 	done
