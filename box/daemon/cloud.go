@@ -277,7 +277,17 @@ func (c *cloudLink) sendClips(ctx context.Context) {
 		}
 		_, err := c.client.RegisterClip(ctx, *next)
 		var apiErr *cloud.APIError
-		if err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 409) {
+		if errors.As(err, &apiErr) && permanent(apiErr.Status) {
+			// The cloud will never take this entry: keep it aside for the operator
+			// rather than blocking every registration behind it.
+			c.log.Error("cloud rejected a clip registration; kept in cloud-clips-rejected.jsonl",
+				"key", next.ObjectKey, "err", err)
+			if line, mErr := json.Marshal(next); mErr == nil {
+				appendLine(filepath.Join(c.dir, "cloud-clips-rejected.jsonl"), line)
+			}
+			err = nil
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -294,6 +304,22 @@ func (c *cloudLink) sendClips(ctx context.Context) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// permanent reports whether an HTTP status means retrying cannot help (a conflict
+// means the entry is already there).
+func permanent(code int) bool {
+	return code >= 400 && code < 500 && code != 401 && code != 408 && code != 429
+}
+
+func appendLine(path string, line []byte) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = f.Write(append(line, '\n'))
+	_ = f.Sync()
 }
 
 func (c *cloudLink) loadPending() []cloud.Clip {
