@@ -42,7 +42,7 @@ func binary(t *testing.T, name string) string {
 		if bins.err != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", bins.dir+"/", "./cmd/boxd", "./cmd/camsim", "./cmd/cloudsim")
+		cmd := exec.Command("go", "build", "-o", bins.dir+"/", "./cmd/boxd", "./cmd/camsim", "./cmd/cloudsim", "./cmd/demo")
 		cmd.Dir = testenv.RepoRoot(t)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

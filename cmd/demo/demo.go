@@ -26,6 +26,10 @@ type demo struct {
 	seed    seedResult
 	started time.Time
 	events  int
+	// Object storage: cloudsim's embedded S3 unless DEMO_S3_ENDPOINT names another
+	// S3-compatible endpoint (MinIO in the end-to-end test).
+	s3Host, s3Key, s3Secret string
+	s3External              bool
 }
 
 type child struct {
@@ -46,8 +50,6 @@ type seedResult struct {
 
 const (
 	bucket    = "boxfw-clips"
-	s3Key     = "cloudsim"
-	s3Secret  = "cloudsim-secret"
 	camPass   = "Admin12345"
 	preRoll   = 3 * time.Second
 	postRoll  = 3 * time.Second
@@ -89,6 +91,14 @@ func newDemo(length time.Duration) (*demo, error) {
 			return nil, err
 		}
 		d.ports[p] = port
+	}
+	d.s3Host, d.s3Key, d.s3Secret = d.addr("cloud-s3"), "cloudsim", "cloudsim-secret"
+	if ep := os.Getenv("DEMO_S3_ENDPOINT"); ep != "" {
+		host, ok := strings.CutPrefix(ep, "http://")
+		if !ok {
+			return nil, fmt.Errorf("DEMO_S3_ENDPOINT=%q: want http://host:port", ep)
+		}
+		d.s3Host, d.s3Key, d.s3Secret, d.s3External = host, os.Getenv("DEMO_S3_ACCESS_KEY"), os.Getenv("DEMO_S3_SECRET_KEY"), true
 	}
 	return d, nil
 }
@@ -212,8 +222,12 @@ func (d *demo) setup(ctx context.Context) error {
 		return err
 	}
 	cloudData := filepath.Join(d.work, "cloud")
-	if _, err := d.start("cloudsim", "--data", cloudData, "--listen", d.addr("cloud-api"), "--s3-listen", d.addr("cloud-s3"),
-		"--seed", specPath, "--tick", "2s", "--bcrypt-cost", "4", "--log-level", "warn"); err != nil {
+	s3Args := []string{"--s3-listen", d.addr("cloud-s3")}
+	if d.s3External {
+		s3Args = []string{"--s3", "http://" + d.s3Host, "--s3-access-key", d.s3Key, "--s3-secret-key", d.s3Secret}
+	}
+	if _, err := d.start("cloudsim", append([]string{"--data", cloudData, "--listen", d.addr("cloud-api"),
+		"--seed", specPath, "--tick", "2s", "--bcrypt-cost", "4", "--log-level", "warn"}, s3Args...)...); err != nil {
 		return err
 	}
 	if err := waitTCP(ctx, d.addr("cloud-api"), 30*time.Second); err != nil {
@@ -226,10 +240,10 @@ func (d *demo) setup(ctx context.Context) error {
 	if err := json.Unmarshal(raw, &d.seed); err != nil {
 		return err
 	}
-	d.say("cloud up at http://%s with embedded S3 at %s: site %s, box %s, packages on channels 1-3, none on channel 4",
-		d.addr("cloud-api"), d.addr("cloud-s3"), d.seed.SiteID, d.seed.BoxSerial)
+	d.say("cloud up at http://%s with S3 at %s: site %s, box %s, packages on channels 1-3, none on channel 4",
+		d.addr("cloud-api"), d.s3Host, d.seed.SiteID, d.seed.BoxSerial)
 
-	d.proxy, err = newFaultProxy(d.addr("cloud-s3"))
+	d.proxy, err = newFaultProxy(d.s3Host)
 	if err != nil {
 		return err
 	}
@@ -259,7 +273,7 @@ cloud:
   url: http://%s
   verification_code: %s
   heartbeat: 2s
-`, d.seed.BoxSerial, filepath.Join(d.work, "box"), d.addr("box-status"), preRoll, postRoll, d.proxy.Addr(), bucket, s3Key, s3Secret,
+`, d.seed.BoxSerial, filepath.Join(d.work, "box"), d.addr("box-status"), preRoll, postRoll, d.proxy.Addr(), bucket, d.s3Key, d.s3Secret,
 		d.addr("cloud-api"), d.seed.VerificationCode)
 	cfgPath := filepath.Join(d.work, "box.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {

@@ -115,8 +115,8 @@ type storedObject struct {
 // objects downloads every object of the box and hashes it.
 func (d *demo) objects(ctx context.Context) (map[string]storedObject, error) {
 	c := s3.New(s3.Options{
-		BaseEndpoint: aws.String("http://" + d.addr("cloud-s3")), Region: "us-east-1", UsePathStyle: true,
-		Credentials:                credentials.NewStaticCredentialsProvider(s3Key, s3Secret, ""),
+		BaseEndpoint: aws.String("http://" + d.s3Host), Region: "us-east-1", UsePathStyle: true,
+		Credentials:                credentials.NewStaticCredentialsProvider(d.s3Key, d.s3Secret, ""),
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 	})
