@@ -207,6 +207,7 @@ paths:
 
 // Publish loops a testdata elementary stream into an RTSP server in real time with
 // the ffmpeg CLI (as a camera would), e.g. Publish(t, Media(t,"h264_1080p.h264"), "rtsp://127.0.0.1:8554/cam1").
+// ffmpeg 5.1 cannot loop a raw elementary stream, so it is remuxed to Matroska first.
 func Publish(t testing.TB, file, url string) *Process {
 	t.Helper()
 	ffmpeg := Tool(t, "ffmpeg")
@@ -214,8 +215,13 @@ func Publish(t testing.TB, file, url string) *Process {
 	if strings.HasSuffix(file, ".h265") || strings.HasSuffix(file, ".hevc") {
 		format = "hevc"
 	}
+	mkv := filepath.Join(t.TempDir(), filepath.Base(file)+".mkv")
+	if out, err := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-f", format, "-framerate", "25",
+		"-i", file, "-c", "copy", mkv).CombinedOutput(); err != nil {
+		t.Fatalf("testenv: remux %s: %v\n%s", file, err, out)
+	}
 	cmd := exec.Command(ffmpeg, "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1",
-		"-f", format, "-framerate", "25", "-i", file, "-c", "copy", "-rtsp_transport", "tcp", "-f", "rtsp", url)
+		"-i", mkv, "-c", "copy", "-rtsp_transport", "tcp", "-f", "rtsp", url)
 	return start(t, cmd)
 }
 
