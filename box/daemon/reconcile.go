@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -120,30 +121,38 @@ func (d *Daemon) startDevice(dev config.Device) *deviceRun {
 		close(dr.done)
 		return dr
 	}
-	stream, err := isapi.NewAlertStream(client, isapi.StreamOptions{
-		OnEvent: func(ev isapi.Event) { d.onEvent(dr, ev) }, Logger: log, Clock: d.now,
-	})
-	if err == nil {
-		dr.stream = stream
-	}
 	go func() {
 		defer close(dr.done)
-		if !d.verifyDevice(ctx, dr, client, log) {
+		info, ok := d.verifyDevice(ctx, dr, client, log)
+		if !ok {
 			return
 		}
-		if stream != nil {
-			_ = stream.Run(ctx)
+		// NVRs may number IP channel N as 32+N in events: learn the convention from
+		// the device's own IP channel list.
+		var parse isapi.ParseOptions
+		if chans, err := client.InputProxyChannels(ctx); err == nil {
+			parse.IPChannelOffset = isapi.AutoIPChannelOffset(info, chans)
 		}
+		stream, err := isapi.NewAlertStream(client, isapi.StreamOptions{
+			OnEvent: func(ev isapi.Event) { d.onEvent(dr, ev) }, Logger: log, Clock: d.now, Parse: parse,
+		})
+		if err != nil {
+			dr.mu.Lock()
+			dr.lastErr = err.Error()
+			dr.mu.Unlock()
+			return
+		}
+		dr.mu.Lock()
+		dr.stream = stream
+		dr.mu.Unlock()
+		_ = stream.Run(ctx)
 	}()
 	return dr
 }
 
 // verifyDevice reads deviceInfo (retrying while the device is unreachable) and
 // decides whether it is a Hikvision device; only then do its channels start.
-func (d *Daemon) verifyDevice(ctx context.Context, dr *deviceRun, client *isapi.Client, log interface {
-	Warn(string, ...any)
-	Info(string, ...any)
-}) bool {
+func (d *Daemon) verifyDevice(ctx context.Context, dr *deviceRun, client *isapi.Client, log *slog.Logger) (isapi.DeviceInfo, bool) {
 	wait := time.Second
 	for attempt := 0; ; attempt++ {
 		info, err := client.DeviceInfo(ctx)
@@ -160,11 +169,11 @@ func (d *Daemon) verifyDevice(ctx context.Context, dr *deviceRun, client *isapi.
 			}
 			dr.mu.Unlock()
 			if !hik {
-				log.Warn("device refused", "reason", reason, "model", info.Model)
-				return false
+				log.Warn("device refused", "device", dr.cfg.Name, "reason", reason, "model", info.Model)
+				return info, false
 			}
-			log.Info("device verified", "model", info.Model, "serial", info.SerialNumber, "type", info.DeviceType)
-			return true
+			log.Info("device verified", "device", dr.cfg.Name, "model", info.Model, "serial", info.SerialNumber, "type", info.DeviceType)
+			return info, true
 		}
 		dr.mu.Lock()
 		dr.lastErr = err.Error()
@@ -174,7 +183,7 @@ func (d *Daemon) verifyDevice(ctx context.Context, dr *deviceRun, client *isapi.
 		}
 		select {
 		case <-ctx.Done():
-			return false
+			return isapi.DeviceInfo{}, false
 		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait/2)+1))):
 		}
 		wait = min(wait*2, 30*time.Second)

@@ -86,7 +86,7 @@ func (dr *deviceRun) snapshot() status.Device {
 	defer dr.mu.Unlock()
 	out := status.Device{Name: dr.cfg.Name, Model: dr.info.Model, Serial: dr.info.SerialNumber,
 		Hikvision: dr.vendor == admission.VendorHikvision, Refusal: dr.refusal, DiskError: dr.diskError,
-		Events: map[string]int64{}, EventsState: "connecting"}
+		Events: map[string]int64{}, EventsState: "connecting", LastError: dr.lastErr}
 	for _, v := range dr.videoLoss {
 		out.VideoLoss = out.VideoLoss || v
 	}
@@ -94,7 +94,7 @@ func (dr *deviceRun) snapshot() status.Device {
 		out.Tamper = out.Tamper || v
 	}
 	if dr.stream != nil {
-		st := dr.stream.Stats()
+		st := dr.stream.Stats() // AlertStream.Stats is safe for concurrent use
 		if st.Connected {
 			out.EventsState = "connected"
 		}
@@ -102,6 +102,9 @@ func (dr *deviceRun) snapshot() status.Device {
 			out.Events[k] = int64(v)
 		}
 		out.Malformed, out.Reconnects = int64(st.Malformed), int64(st.Reconnects)
+		if st.LastError != "" {
+			out.LastError = st.LastError
+		}
 	}
 	if dr.refusal != "" {
 		out.EventsState = "refused"

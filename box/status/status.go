@@ -114,6 +114,7 @@ type Device struct {
 	VideoLoss   bool             `json:"video_loss"`
 	Tamper      bool             `json:"tamper"`
 	DiskError   bool             `json:"disk_error"`
+	LastError   string           `json:"last_error,omitempty"`
 }
 
 // Source produces snapshots; the daemon implements it.
