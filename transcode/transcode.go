@@ -72,10 +72,17 @@ func Transcode(ctx context.Context, src Source, out string, opts Options) (Resul
 		return Result{}, err
 	}
 	began := time.Now()
-	if err := p.run(ctx, src); err != nil {
-		return p.result(), err
-	}
+	err = p.run(ctx, src)
 	res := p.result()
+	if res.DecodeErrors > 0 || res.SkippedUnits > 0 {
+		// Once per clip, with counts: corrupt input is expected from cameras on
+		// lossy links and must not flood the log.
+		p.log.Warn("damaged input skipped", "decode_errors", res.DecodeErrors,
+			"last_decode_error", p.dec.last, "units_before_keyframe", res.SkippedUnits)
+	}
+	if err != nil {
+		return res, err
+	}
 	p.log.Debug("transcoded", "frames", res.Frames, "input_frames", res.InputFrames,
 		"decode_errors", res.DecodeErrors, "width", res.Width, "height", res.Height, "took", time.Since(began))
 	return res, nil
