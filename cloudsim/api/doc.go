@@ -45,7 +45,8 @@
 //	POST /box/health    {"inspection_id","box":{"network","disk":{"status","smart","usage_percent",
 //	     "overwritten"},"spool":{"clips","bytes","evicted","lost"},"uplink","firmware"},
 //	     "cameras":[{"device_id","device_channel","online","stream","video_loss","tamper","disk_error"}],
-//	     "devices":[{"device_id","online","network",...}]}
+//	     "devices":[{"device_id","online","network",...}]} -> {"accepted","ignored"} (unknown or
+//	     foreign device IDs are ignored, never updated)
 //	GET  /box/channels  -> {"box_id","config_version","channels":[{"channel","device_id","device_type",
 //	     "device_channel","model","address","port","rtsp_port","username","password","stream",
 //	     "output_resolution","width","height","package":{"active","package","retention_days","start","end"}}]}

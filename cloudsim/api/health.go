@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -217,13 +218,20 @@ func (s *Server) boxHealth(c *call) (any, error) {
 		Overwritten: rep.Box.Disk.Overwritten, HDDUsage: rep.Box.Disk.UsagePercent,
 		Spool: &rep.Box.Spool, Uplink: rep.Box.Uplink, Firmware: rep.Box.Firmware}
 	out := []Health{self}
+	ignored := 0
 	err := s.db.View(func(tx *store.Tx) error {
 		site := &Site{ID: box.SiteID}
 		nvr := map[string]*Health{}
 		for _, cam := range rep.Cameras {
 			d, err := getDevice(tx, site, cam.DeviceID)
+			if errors.Is(err, ErrNotFound) {
+				// A device of another site, or one just deleted while the box still
+				// runs the old config: never touch it, but keep the rest of the report.
+				ignored++
+				continue
+			}
 			if err != nil {
-				return fmt.Errorf("%w: camera report: %w", ErrInvalid, err)
+				return err
 			}
 			switch d.Type {
 			case TypeNVR, TypeDVR:
@@ -242,7 +250,7 @@ func (s *Server) boxHealth(c *call) (any, error) {
 					Network: map[bool]string{true: "ok", false: "down"}[cam.Online], Stream: cam.Stream,
 					VideoLoss: cam.VideoLoss, Tamper: cam.Tamper, DiskError: cam.DiskError})
 			default:
-				return fmt.Errorf("%w: %s is not a camera", ErrInvalid, d.ID)
+				ignored++
 			}
 		}
 		for _, h := range nvr {
@@ -250,8 +258,12 @@ func (s *Server) boxHealth(c *call) (any, error) {
 		}
 		for _, dr := range rep.Devices {
 			d, err := getDevice(tx, site, dr.DeviceID)
+			if errors.Is(err, ErrNotFound) || err == nil && d.Type == TypeBox {
+				ignored++
+				continue
+			}
 			if err != nil {
-				return fmt.Errorf("%w: device report: %w", ErrInvalid, err)
+				return err
 			}
 			out = append(out, dr.forType(d, c.now))
 		}
@@ -266,7 +278,7 @@ func (s *Server) boxHealth(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	return map[string]int{"accepted": len(out)}, nil
+	return map[string]int{"accepted": len(out), "ignored": ignored}, nil
 }
 
 // DeviceStatus is one line of a site's status list.

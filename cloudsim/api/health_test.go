@@ -89,10 +89,21 @@ func TestHealthPerDeviceType(t *testing.T) {
 		require.Len(t, nvr.Health.IPChannels, 2)
 		require.Equal(t, []string{"hdd_usage", "ip_channel"}, nvr.Abnormal, "disk state carried over from the last generic report")
 	})
-	t.Run("a report about another site's device is refused", func(t *testing.T) {
+	t.Run("devices of another site or unknown are ignored, never updated", func(t *testing.T) {
 		other := newSiteWithCamera(w)
-		w.fails(w.tok["box"], "POST", "/api/v1/box/health", map[string]any{"box": map[string]any{"network": "ok"},
-			"cameras": []map[string]any{{"device_id": other, "online": true}}}, http.StatusBadRequest, "invalid_argument")
+		var out struct{ Accepted, Ignored int }
+		w.ok(w.tok["box"], "POST", "/api/v1/box/health", map[string]any{"box": map[string]any{"network": "ok"},
+			"cameras": []map[string]any{{"device_id": other, "online": true}, {"device_id": "d999", "online": true},
+				{"device_id": w.id["cam1"], "online": true, "stream": "ok"}}}, &out)
+		require.Equal(t, 2, out.Accepted)
+		require.Equal(t, 2, out.Ignored)
+		var hits []api.AbnormalDevice
+		w.ok(w.tok["admin"], "GET", "/api/v1/companies/"+w.id["company"]+"/abnormal?type=camera", nil, &hits)
+		for _, h := range hits {
+			if h.DeviceID == other {
+				require.Contains(t, h.Abnormal, "offline", "the other site's camera was not touched")
+			}
+		}
 	})
 }
 
