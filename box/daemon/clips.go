@@ -53,8 +53,10 @@ func (d *Daemon) onEvent(dr *deviceRun, ev isapi.Event) {
 // is still in the ring.
 func (d *Daemon) onWindow(w *clipwindow.Window) {
 	d.clipWG.Add(1)
+	d.inFlight.Add(1)
 	go func() {
 		defer d.clipWG.Done()
+		defer d.inFlight.Add(-1)
 		if err := d.cutClip(w); err != nil {
 			d.count(w.Channel, func(c *channelCounts) { c.clipsFailed++ })
 			d.logger.Error("clip failed", "channel", w.Channel, "start", w.Start, "err", err)

@@ -64,6 +64,7 @@ type Daemon struct {
 	runCtx   context.Context // lives until every component stopped
 	clipWG   sync.WaitGroup
 	cutting  atomic.Int32
+	inFlight atomic.Int32 // windows open or being cut
 	problems []string
 }
 

@@ -16,6 +16,7 @@ func (d *Daemon) Snapshot() status.Snapshot {
 	s := status.Snapshot{
 		Serial: d.cfg.Box.Serial, Version: Version, StartedAt: d.started, Now: d.now(),
 		OutputFPS: admission.OutputFPS(len(d.links)), Problems: append([]string(nil), d.problems...),
+		ClipsInProgress: int(d.inFlight.Load()),
 	}
 	for _, l := range d.links {
 		c := d.countsLocked(l.ID)

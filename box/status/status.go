@@ -19,18 +19,20 @@ import (
 
 // Snapshot is the whole state of the box at one moment.
 type Snapshot struct {
-	Serial    string         `json:"serial"`
-	Version   string         `json:"version"`
-	StartedAt time.Time      `json:"started_at"`
-	Now       time.Time      `json:"now"`
-	OutputFPS int            `json:"output_fps"`
-	Channels  []Channel      `json:"channels"`
-	Spool     Spool          `json:"spool"`
-	Uplink    Uplink         `json:"uplink"`
-	Cloud     Cloud          `json:"cloud"`
-	Devices   []Device       `json:"devices,omitempty"`
-	Problems  []string       `json:"problems,omitempty"`
-	Extra     map[string]any `json:"extra,omitempty"`
+	Serial    string    `json:"serial"`
+	Version   string    `json:"version"`
+	StartedAt time.Time `json:"started_at"`
+	Now       time.Time `json:"now"`
+	OutputFPS int       `json:"output_fps"`
+	// ClipsInProgress counts clip windows open or being cut and spooled.
+	ClipsInProgress int            `json:"clips_in_progress"`
+	Channels        []Channel      `json:"channels"`
+	Spool           Spool          `json:"spool"`
+	Uplink          Uplink         `json:"uplink"`
+	Cloud           Cloud          `json:"cloud"`
+	Devices         []Device       `json:"devices,omitempty"`
+	Problems        []string       `json:"problems,omitempty"`
+	Extra           map[string]any `json:"extra,omitempty"`
 }
 
 // Channel is one linked channel.

@@ -61,14 +61,15 @@ func (d *demo) scenario(ctx context.Context) (snapshot, error) {
 		}
 	}
 	d.say("events done; waiting for the last clips to be cut and uploaded")
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(3 * time.Minute)
 	stable := 0
 	var last snapshot
 	for {
 		s, err := d.status()
 		if err == nil {
 			made, uploaded := subscribedTotals(s)
-			if s.Spool.Pending == 0 && s.Spool.Uploading == 0 && made == uploaded && made == subscribedTotalsOf(last) {
+			if s.ClipsInProgress == 0 && s.Spool.Pending == 0 && s.Spool.Uploading == 0 && made == uploaded &&
+				made == subscribedTotalsOf(last) {
 				stable++
 			} else {
 				stable = 0
@@ -81,7 +82,7 @@ func (d *demo) scenario(ctx context.Context) (snapshot, error) {
 		}
 		if time.Now().After(deadline) {
 			d.progress()
-			return last, fmt.Errorf("spool did not drain within 2 minutes after the events")
+			return last, fmt.Errorf("clips were not all cut and uploaded within 3 minutes after the events")
 		}
 		select {
 		case <-ctx.Done():

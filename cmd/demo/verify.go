@@ -31,6 +31,9 @@ func (d *demo) verify(ctx context.Context, s snapshot) int {
 			break
 		}
 	}
+	if fresh, err := d.status(); err == nil {
+		s = fresh
+	}
 	for _, c := range d.procs {
 		if c.name == "boxd" {
 			if err := c.stop(30 * time.Second); err != nil {
