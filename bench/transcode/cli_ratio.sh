@@ -3,7 +3,7 @@
 # job (same input, preset, CRF, x264 params as transcode/encoder.go x264Params,
 # output size, fps, threads=auto, fMP4 flags).
 # The input is testdata/media/h264_1080p.h264 looped to 30 s and remuxed to MP4.
-# Each side runs RUNS times (default 2), alternating, and the minimum user+sys
+# Each side runs RUNS times (default 3), alternating, and the minimum user+sys
 # CPU time is kept, which filters out noise from other work on the machine.
 # Target: boxd/ffmpeg <= 1.05. Exit status 1 if a row misses it and STRICT=1.
 #
@@ -11,7 +11,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-RUNS=${RUNS:-2}
+RUNS=${RUNS:-3}
 TARGET=${TARGET:-1.05}
 PRESET=${PRESET:-veryfast}
 CRF=${CRF:-23}
