@@ -101,7 +101,7 @@ func getUser(tx *store.Tx, id string) (*User, error) {
 // siteTx loads the path's site and checks access in one read-write transaction, then
 // runs fn; fn's changes to the site are saved.
 func (s *Server) siteUpdate(c *call, check func(*Site) error, fn func(*store.Tx, *Site) error) error {
-	return s.db.Update(func(tx *store.Tx) error {
+	return s.update(func(tx *store.Tx) error {
 		site, err := getSite(tx, c.param("site"))
 		if err != nil {
 			return err

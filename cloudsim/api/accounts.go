@@ -71,10 +71,15 @@ func (s *Server) authBox(r *http.Request) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	h := hashToken(tok)
+	gen := s.boxes.gen.Load()
+	if d := s.boxes.get(h, gen); d != nil {
+		return d, nil
+	}
 	var d Device
 	err = s.db.View(func(tx *store.Tx) error {
 		var rec tokenRec
-		if err := tx.Get(bucketTokens, hashToken(tok), &rec); err != nil || rec.Kind != "box" {
+		if err := tx.Get(bucketTokens, h, &rec); err != nil || rec.Kind != "box" {
 			return fmt.Errorf("%w: unknown box token", ErrUnauthenticated)
 		}
 		if err := tx.Get(bucketDevices, rec.Subject, &d); err != nil || d.Box == nil {
@@ -85,6 +90,7 @@ func (s *Server) authBox(r *http.Request) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.boxes.put(h, gen, &d)
 	return &d, nil
 }
 
@@ -156,7 +162,7 @@ func (s *Server) createCompany(c *call) (any, error) {
 		return nil, err
 	}
 	var out companyResp
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		id, err := newID(tx, bucketCompanies, "c")
 		if err != nil {
 			return err
@@ -190,7 +196,7 @@ func (s *Server) createEndUser(c *call) (any, error) {
 		return nil, err
 	}
 	u := User{Email: req.Email, Name: req.Name, Role: RoleEndUser, Region: req.Region}
-	err := s.db.Update(func(tx *store.Tx) error { return s.createUser(tx, &u, req.Password, c.now) })
+	err := s.update(func(tx *store.Tx) error { return s.createUser(tx, &u, req.Password, c.now) })
 	return u.public(), err
 }
 
@@ -222,7 +228,7 @@ func (s *Server) addMember(c *call) (any, error) {
 		return nil, fmt.Errorf("%w: role must be it_manager or employee", ErrInvalid)
 	}
 	u := User{Email: req.Email, Name: req.Name, Role: req.Role, CompanyID: cid, Region: c.user.Region}
-	err := s.db.Update(func(tx *store.Tx) error { return s.createUser(tx, &u, req.Password, c.now) })
+	err := s.update(func(tx *store.Tx) error { return s.createUser(tx, &u, req.Password, c.now) })
 	return u.public(), err
 }
 
@@ -280,7 +286,7 @@ func (s *Server) login(c *call) (any, error) {
 	}
 	tok := newSecret()
 	exp := c.now.Add(s.cfg.TokenTTL)
-	err = s.db.Update(func(tx *store.Tx) error {
+	err = s.update(func(tx *store.Tx) error {
 		return tx.Put(bucketTokens, hashToken(tok), tokenRec{Kind: "user", Subject: u.ID, Expires: exp})
 	})
 	return loginResp{Token: tok, ExpiresAt: exp, User: u.public()}, err
@@ -320,7 +326,7 @@ func (s *Server) purgeTokens() error {
 	if err != nil || len(dead) == 0 {
 		return err
 	}
-	return s.db.Update(func(tx *store.Tx) error {
+	return s.update(func(tx *store.Tx) error {
 		for _, k := range dead {
 			if err := tx.Delete(bucketTokens, k); err != nil {
 				return err

@@ -313,7 +313,7 @@ func (s *Server) boxRegister(c *call) (any, error) {
 	}
 	bad := fmt.Errorf("%w: unknown serial or wrong verification code", ErrUnauthenticated)
 	var out registerResp
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		var id string
 		if err := tx.Get(bucketSerials, strings.ToUpper(strings.TrimSpace(req.Serial)), &id); err != nil {
 			return bad

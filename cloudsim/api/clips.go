@@ -90,7 +90,7 @@ func (s *Server) boxRegisterClip(c *call) (any, error) {
 		return nil, err
 	}
 	var clip Clip
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		var existing string
 		if tx.Get(bucketClips+".keys", req.ObjectKey, &existing) == nil {
 			return tx.Get(bucketClips, existing, &clip)
@@ -317,7 +317,7 @@ func (s *Server) sweepRetention(ctx context.Context) error {
 		done = append(done, v)
 	}
 	if len(done) > 0 {
-		err := s.db.Update(func(tx *store.Tx) error {
+		err := s.update(func(tx *store.Tx) error {
 			for _, v := range done {
 				if err := tx.Delete(bucketClips, v.key); err != nil {
 					return err

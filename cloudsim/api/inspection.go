@@ -109,7 +109,7 @@ func (s *Server) requestInspection(c *call) (any, error) {
 
 // answerInspection is a box's health report carrying the pending inspection ID.
 func (s *Server) answerInspection(box *Device, id string, now time.Time) error {
-	return s.db.Update(func(tx *store.Tx) error {
+	return s.update(func(tx *store.Tx) error {
 		var d Device
 		if err := tx.Get(bucketDevices, box.ID, &d); err != nil {
 			return err
@@ -171,7 +171,7 @@ func (s *Server) inspectDue() error {
 	if err != nil || len(due) == 0 {
 		return err
 	}
-	err = s.db.Update(func(tx *store.Tx) error {
+	err = s.update(func(tx *store.Tx) error {
 		for _, id := range due {
 			site, err := getSite(tx, id)
 			if err != nil {

@@ -158,7 +158,7 @@ func (s *Server) purchasePackages(c *call) (any, error) {
 		return nil, fmt.Errorf("%w: package must be one of %v and quantity 1..10000", ErrInvalid, AllPackages())
 	}
 	var inv Inventory
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		var co Company
 		if err := tx.Get(bucketCompanies, cid, &co); err != nil {
 			return notFoundAs(err, "company "+cid)

@@ -110,6 +110,7 @@ type Server struct {
 	mux     *http.ServeMux
 	live    *liveState
 	metrics *metrics
+	boxes   boxCache
 }
 
 // New builds a Server and loads persisted health into memory.
@@ -198,7 +199,7 @@ func (s *Server) Flush() error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.db.Update(func(tx *store.Tx) error { // health never changes auth: no cache bump
 		for _, h := range batch {
 			if err := tx.Put(bucketHealth, h.DeviceID, h); err != nil {
 				return err

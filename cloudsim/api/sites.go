@@ -30,7 +30,7 @@ func (s *Server) createSite(c *call) (any, error) {
 		return nil, err
 	}
 	site := Site{Name: req.Name, Region: req.Region, CompanyID: c.user.CompanyID, Authorization: AuthNone, Created: c.now}
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		id, err := newID(tx, bucketSites, "s")
 		if err != nil {
 			return err
@@ -73,7 +73,7 @@ func (s *Server) getSiteH(c *call) (any, error) {
 // (afterwards it is the customer's); a former installer deletes it from its own list
 // after a change of installer, which leaves the site itself alone.
 func (s *Server) deleteSite(c *call) (any, error) {
-	return nil, s.db.Update(func(tx *store.Tx) error {
+	return nil, s.update(func(tx *store.Tx) error {
 		site, err := getSite(tx, c.param("site"))
 		if err != nil {
 			return err
@@ -244,7 +244,7 @@ func (s *Server) claimSite(c *call) (any, error) {
 		return nil, err
 	}
 	var out Site
-	err := s.db.Update(func(tx *store.Tx) error {
+	err := s.update(func(tx *store.Tx) error {
 		site, err := getSite(tx, req.SiteID)
 		if err != nil {
 			return err

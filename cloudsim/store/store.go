@@ -104,7 +104,19 @@ func (db *DB) Update(fn func(*Tx) error) error {
 
 // Tx is a transaction handed to View or Update callbacks.
 type Tx struct {
-	tx *bolt.Tx
+	tx    *bolt.Tx
+	wrote map[string]bool
+}
+
+// Wrote reports whether this transaction put or deleted anything in bucket, so callers
+// can invalidate caches of that bucket only when it changed.
+func (t *Tx) Wrote(bucket string) bool { return t.wrote[bucket] }
+
+func (t *Tx) mark(bucket string) {
+	if t.wrote == nil {
+		t.wrote = map[string]bool{}
+	}
+	t.wrote[bucket] = true
 }
 
 func (t *Tx) bucket(name string) (*bolt.Bucket, error) {
@@ -156,6 +168,7 @@ func (t *Tx) Put(bucket, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %s/%s: %w", bucket, key, err)
 	}
+	t.mark(bucket)
 	if err := b.Put([]byte(key), raw); err != nil {
 		return fmt.Errorf("store: put %s/%s: %w", bucket, key, err)
 	}
@@ -168,6 +181,7 @@ func (t *Tx) Delete(bucket, key string) error {
 	if err != nil || b == nil {
 		return err
 	}
+	t.mark(bucket)
 	if err := b.Delete([]byte(key)); err != nil {
 		return fmt.Errorf("store: delete %s/%s: %w", bucket, key, err)
 	}
