@@ -39,6 +39,7 @@ type cloudLink struct {
 	lastErr       string
 	packages      map[int]bool // box channel -> active storage package
 	haveList      bool
+	lastSync      time.Time
 	store         cloud.Storage
 	haveStore     bool
 	pending       []cloud.Clip // clip registrations not yet accepted (also on disk)
@@ -101,7 +102,10 @@ func (c *cloudLink) run(ctx context.Context) error {
 			}
 		}
 		c.mu.Lock()
-		changed := resp.ConfigChanged || resp.ConfigVersion != c.configVersion || !c.haveList
+		// Package state changes without a config change (bought, expired), so the
+		// channel list is also refreshed every ten heartbeats.
+		changed := resp.ConfigChanged || resp.ConfigVersion != c.configVersion || !c.haveList ||
+			c.d.now().Sub(c.lastSync) >= max(10*interval, 10*time.Second)
 		c.mu.Unlock()
 		if changed {
 			if err := c.syncConfig(ctx); err != nil {
@@ -169,14 +173,19 @@ func (c *cloudLink) syncConfig(ctx context.Context) error {
 	}
 	devices, links := c.translate(list)
 	c.mu.Lock()
+	prevVersion := c.configVersion
 	c.packages = map[int]bool{}
 	for _, ch := range list.Channels {
 		c.packages[ch.Channel] = ch.Package.Active
 	}
-	c.haveList, c.configVersion = true, list.ConfigVersion
+	c.haveList, c.configVersion, c.lastSync = true, list.ConfigVersion, c.d.now()
 	c.mu.Unlock()
 	c.d.apply(devices, links)
-	c.log.Info("remote configuration applied", "version", list.ConfigVersion, "channels", len(links))
+	level := slog.LevelDebug
+	if list.ConfigVersion != prevVersion {
+		level = slog.LevelInfo
+	}
+	c.log.Log(ctx, level, "remote configuration applied", "version", list.ConfigVersion, "channels", len(links))
 	return nil
 }
 
