@@ -12,5 +12,11 @@
 //   - seed: demo data (company, users, site, box, packages) for the demo and tests.
 //   - camsim: the Hikvision device simulator (RTSP + ISAPI), owned separately.
 //
-// cmd/cloudsim wires them together.
+// cmd/cloudsim wires them together. One command starts a seeded cloud with its own S3:
+//
+//	go run ./cmd/cloudsim --data ./cloudsim-data --seed demo
+//
+// (API on 127.0.0.1:7000, embedded S3 on 127.0.0.1:7001, demo accounts and the box's
+// serial and verification code in ./cloudsim-data/seed.json, Prometheus on /metrics).
+// `go run ./bench/cloud` measures the box-facing API under a 10,000-box fleet.
 package cloudsim
