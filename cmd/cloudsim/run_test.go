@@ -67,6 +67,7 @@ func TestOneCommandStart(t *testing.T) {
 	stop := start()
 	base := "http://" + apiAddr + "/api/v1"
 	var seed struct {
+		SiteID           string `json:"site_id"`
 		BoxSerial        string `json:"box_serial"`
 		VerificationCode string `json:"box_verification_code"`
 	}
@@ -106,6 +107,9 @@ func TestOneCommandStart(t *testing.T) {
 	require.Len(t, channels.Channels, 4)
 	require.True(t, channels.Channels[0].Package.Active)
 	require.False(t, channels.Channels[3].Package.Active, "the demo leaves one channel without a package")
+	// Health lives in memory between ticks; a graceful stop must flush it.
+	require.Equal(t, 200, post(t, base+"/box/health", reg.Token, map[string]any{
+		"box": map[string]any{"network": "ok", "disk": map[string]string{"status": "ok"}, "uplink": "ok", "firmware": "9.9.9"}}, nil))
 	resp, err := http.Get("http://" + apiAddr + "/metrics")
 	require.NoError(t, err)
 	metrics, _ := io.ReadAll(resp.Body)
@@ -117,6 +121,24 @@ func TestOneCommandStart(t *testing.T) {
 	defer stop()
 	var login struct{ Token string }
 	require.Equal(t, 200, post(t, base+"/login", "", map[string]string{"email": "admin@demo.test", "password": "demo-password"}, &login))
+	var health struct {
+		Devices []struct {
+			Type   string
+			Health *struct{ Firmware string }
+		}
+	}
+	req, _ = http.NewRequest("GET", base+"/sites/"+seed.SiteID+"/health", nil)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	require.Equal(t, 200, doJSON(t, req, &health))
+	found := false
+	for _, d := range health.Devices {
+		if d.Type == "box" {
+			require.NotNil(t, d.Health)
+			require.Equal(t, "9.9.9", d.Health.Firmware, "health flushed on shutdown")
+			found = true
+		}
+	}
+	require.True(t, found)
 	require.Equal(t, 200, post(t, base+"/box/heartbeat", reg.Token, map[string]any{}, nil), "the box credential survived the restart")
 	_, err = c.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(st.Bucket), Key: aws.String(st.Prefix + "ch01/x.mp4")})
 	require.NoError(t, err, "the embedded S3 kept the object")
