@@ -31,12 +31,19 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	acked := map[string]bool{}
 	uploadingAtKill := 0
-	for round := 0; round < 4; round++ {
+	for round := 0; round < 6; round++ {
 		b := startBox(t, cfg, st)
 		b.waitFor("streaming", 30*time.Second, streaming(1, 2))
 		cam.trigger(t, 1, "VMD", 1)
 		cam.trigger(t, 2, "linedetection", 1)
-		time.Sleep(time.Duration(5000+rng.IntN(7000)) * time.Millisecond)
+		if round%2 == 0 {
+			// Aim at an upload in flight.
+			b.waitFor("an upload in flight", 60*time.Second, func(s status.Snapshot) bool { return s.Spool.Uploading > 0 })
+			time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		} else {
+			// Anywhere: while clips are cut, spooled or uploaded.
+			time.Sleep(time.Duration(3000+rng.IntN(7000)) * time.Millisecond)
+		}
 		if b.snapshot().Spool.Uploading > 0 {
 			uploadingAtKill++
 		}
@@ -45,7 +52,8 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			acked[rec["clip"].(string)] = true
 		}
 	}
-	t.Logf("acknowledged %d clips over 4 kills; %d kills landed during an upload", len(acked), uploadingAtKill)
+	t.Logf("acknowledged %d clips over 6 kills; %d kills landed during an upload", len(acked), uploadingAtKill)
+	assert.GreaterOrEqual(t, uploadingAtKill, 2, "kills must hit uploads in flight")
 	require.NotEmpty(t, acked)
 
 	b := startBox(t, cfg, st)
