@@ -293,9 +293,19 @@ func (p *pipeline) convert(f *astiav.Frame) (*astiav.Frame, error) {
 		if p.scaled = astiav.AllocFrame(); p.scaled == nil {
 			return nil, errors.New("transcode: allocating frame failed")
 		}
+		p.scaled.SetWidth(p.res.Width)
+		p.scaled.SetHeight(p.res.Height)
+		p.scaled.SetPixelFormat(astiav.PixelFormatYuv420P)
+		if err := p.scaled.AllocBuffer(0); err != nil {
+			return nil, fmt.Errorf("transcode: allocating frame: %w", err)
+		}
 	}
-	// A new buffer each time: the encoder keeps a reference to the last one.
-	p.scaled.Unref()
+	// One buffer reused for every output picture: libx264 copies its input, so
+	// the encoder has normally let go of it; if not, this copies rather than
+	// overwriting a picture still in use.
+	if err := makeWritable(p.scaled); err != nil {
+		return nil, err
+	}
 	if srcFmt != f.PixelFormat() {
 		f.SetPixelFormat(srcFmt)
 	}
