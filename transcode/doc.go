@@ -44,10 +44,12 @@
 // Measured on the 2-core test machine (shared, so figures vary by +-10%), one
 // 1080p25 H.264 channel to 1080p@6 costs about 0.18 CPU-seconds per media second
 // with one thread per codec (decode ~0.08, encode ~0.10) and ~0.25-0.29 with
-// Threads 0, whose frame threads pay for synchronisation. Eight channels at once
-// with Threads 1 cost 0.19-0.25 per channel: a real-time factor of 1.0-1.3 on two
-// idle cores with veryfast, ~1.7 with superfast, ~2.0 with ultrafast (bigger
-// files). Run bench/transcode to measure a machine.
+// Threads 0 when the machine is busy, whose frame threads pay for
+// synchronisation. Eight channels at once with Threads 1 cost 0.19-0.21 per
+// channel: a real-time factor of 1.2-1.35 on two idle cores with veryfast (the
+// 1.3 target is marginal), 1.6-1.7 with superfast, ~2.0 with ultrafast (bigger
+// files); admission control should pick superfast when every channel is cutting
+// at once. Run bench/transcode to measure a machine.
 //
 // # Robustness and resources
 //
