@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/asticode/go-astiav"
@@ -101,10 +102,33 @@ func transcodeOptions(in, out, res, preset string, fps, crf, threads int, start,
 		errs = append(errs, fmt.Errorf("--fps %d: want 1..%d", fps, transcode.MaxFPS))
 	}
 	if len(errs) == 0 {
-		// The remaining checks (preset, crf, threads, start, duration) live in Validate.
+		// The remaining checks (preset, crf, threads, start, duration) live in
+		// Validate; each of its problems starts with the option's name.
 		if err := opts.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("--preset/--crf/--threads/--start/--duration: %w", err))
+			errs = append(errs, flagErrors(err)...)
 		}
 	}
 	return opts, errors.Join(errs...)
+}
+
+// flagErrors prefixes each problem Validate reports with the flag that set it.
+func flagErrors(err error) []error {
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	out := make([]error, 0, len(list))
+	for _, e := range list {
+		msg := strings.TrimPrefix(e.Error(), transcode.ErrInvalidOptions.Error()+": ")
+		flag := "options"
+		for _, name := range []string{"preset", "crf", "threads", "start", "duration", "fps", "resolution"} {
+			if strings.HasPrefix(msg, name+" ") {
+				flag = "--" + name
+				msg = strings.TrimPrefix(msg, name+" ")
+				break
+			}
+		}
+		out = append(out, fmt.Errorf("%s %s: %w", flag, msg, transcode.ErrInvalidOptions))
+	}
+	return out
 }
