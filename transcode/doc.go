@@ -42,14 +42,12 @@
 // 2 s (no scene-cut keyframes) and no B-frames: at the box's low output rates
 // B-frames cost about a quarter of the encoder's CPU for ~1.5% fewer bytes.
 // Measured on the 2-core test machine (shared, so figures vary by +-10%), one
-// 1080p25 H.264 channel to 1080p@6 costs about 0.18 CPU-seconds per media second
-// with one thread per codec (decode ~0.08, encode ~0.10) and ~0.25-0.29 with
-// Threads 0 when the machine is busy, whose frame threads pay for
-// synchronisation. Eight channels at once with Threads 1 cost 0.19-0.21 per
-// channel: a real-time factor of 1.2-1.35 on two idle cores with veryfast (the
-// 1.3 target is marginal), 1.6-1.7 with superfast, ~2.0 with ultrafast (bigger
-// files); admission control should pick superfast when every channel is cutting
-// at once. Run bench/transcode to measure a machine.
+// 1080p25 H.264 channel to 1080p@6 costs about 0.17 CPU-seconds per media second
+// with one thread per codec (decode ~0.08, encode ~0.09). Eight channels at once
+// cost 0.17 per channel with Threads 1 (real-time factor 1.45 on two idle cores,
+// target 1.3) but 0.21 with Threads 0 (1.21: eight sets of frame threads
+// oversubscribe the cores), so admission control must split the cores; superfast
+// reaches 1.6 at ~1.5x the bytes. Run bench/transcode to measure a machine.
 //
 // # Robustness and resources
 //
