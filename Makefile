@@ -5,7 +5,7 @@ BOXFW_CACHE ?= $(HOME)/.cache/boxfw
 export BOXFW_CACHE
 
 .DEFAULT_GOAL := help
-.PHONY: help deps testservers build test bench lint demo clean
+.PHONY: help deps testservers build build-arm64 test bench lint demo clean
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,6 +18,9 @@ testservers: ## build MinIO and mediamtx from the Go module proxy into $(BOXFW_C
 
 build: deps ## build boxd, cloudsim, camsim and the demo into bin/
 	$(GO) build -o bin/ ./cmd/...
+
+build-arm64: deps ## cross-build boxd for arm64 boxes into bin/arm64 and smoke-test it under qemu
+	@bash scripts/build-arm64.sh
 
 test: deps testservers ## unit + integration tests against real servers, with -race
 	$(GO) vet ./...

@@ -13,7 +13,7 @@ section "1. boxd transcode vs ffmpeg CLI, same job (CPU time ratio, target <= 1.
 run bash bench/transcode/cli_ratio.sh
 
 section "2. worst case: 8 x 1080p25 H.264 transcoded at once to 1080p 6 fps (real-time factor, target >= 1.3)"
-run go run ./bench/transcode/multichannel -channels 8 -seconds 30 -fps 6
+run go run ./bench/transcode/multichannel -channels 8 -seconds 30 -fps 6 -threads budget
 
 section "3. ingest cost per channel, 8 live channels with rings, vs mediamtx relaying them"
 run go run ./bench/ingest -channels 8 -seconds 20
