@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -98,9 +99,12 @@ func (d *Daemon) cutClip(w *clipwindow.Window) error {
 	if err != nil {
 		return fmt.Errorf("no video for the clip: %w", err)
 	}
+	// One clip alone may use every core; when several can run at once (more linked
+	// channels than cores), one thread per codec spreads the cores best: extra
+	// threads only add synchronisation (bench/transcode/multichannel).
 	threads := 0
-	if n := d.cutting.Add(1); n > 1 {
-		threads = 1 // several clips at once: one thread each spreads the cores best
+	if n := d.cutting.Add(1); n > 1 || linked > runtime.NumCPU() {
+		threads = 1
 	}
 	defer d.cutting.Add(-1)
 	out := filepath.Join(d.workDir, fmt.Sprintf("ch%02d-%d-%d.mp4", w.Channel, w.Start.UnixNano(), w.Part))
