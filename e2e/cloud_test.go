@@ -76,7 +76,6 @@ func TestCloudRemoteConfigWithoutRestart(t *testing.T) {
 		"--seed", specPath, "--tick", "1s", "--bcrypt-cost", "4", "--log-level", "warn")
 	testenv.WaitTCP(t, api, 30*time.Second)
 	var seeded struct {
-		SiteID, BoxID    string            `json:"-"`
 		Site             string            `json:"site_id"`
 		Box              string            `json:"box_id"`
 		VerificationCode string            `json:"box_verification_code"`
