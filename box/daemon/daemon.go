@@ -176,14 +176,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.stopUplink()
 	stopAll()
 	err = g.Wait()
+	// Wait outside the lock: a device goroutine may be delivering an event, which
+	// takes the lock, before it sees the cancellation.
 	d.mu.Lock()
+	var dones []chan struct{}
 	for _, ch := range d.channels {
-		<-ch.done
+		dones = append(dones, ch.done)
 	}
 	for _, dev := range d.devices {
-		<-dev.done
+		dones = append(dones, dev.done)
 	}
 	d.mu.Unlock()
+	for _, done := range dones {
+		<-done
+	}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
