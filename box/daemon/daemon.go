@@ -55,6 +55,7 @@ type Daemon struct {
 	devices  map[string]*deviceRun
 	channels map[int]*channelRun
 	counts   map[int]*channelCounts // survive reconfiguration
+	upMu     sync.Mutex             // serialises uplink (re)starts
 	up       *uplink.Uploader
 	upCancel context.CancelFunc
 	upDone   chan struct{}

@@ -24,15 +24,18 @@ func (d *Daemon) uplinkConfig() config.Uplink {
 
 // startUplink (re)starts the uploader for u; with no endpoint clips wait in the spool.
 func (d *Daemon) startUplink(u config.Uplink) {
+	d.upMu.Lock() // one (re)start at a time: the cloud and Run both call this
+	defer d.upMu.Unlock()
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if u.Endpoint == "" || u.Endpoint == d.upEP && d.up != nil {
+		d.mu.Unlock()
 		return
 	}
-	if d.upCancel != nil {
-		d.upCancel()
-		<-d.upDone
-	}
+	d.mu.Unlock()
+	// Stop the old uploader without the lock: its callbacks take it.
+	d.stopUplinkLocked()
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	log := d.opts.Logger
 	client, err := uplink.NewClient(context.Background(), uplink.ClientConfig{
 		Endpoint: u.Endpoint, Region: u.Region, AccessKey: u.AccessKey, SecretKey: u.SecretKey,
@@ -69,8 +72,16 @@ func (d *Daemon) startUplink(u config.Uplink) {
 }
 
 func (d *Daemon) stopUplink() {
+	d.upMu.Lock()
+	defer d.upMu.Unlock()
+	d.stopUplinkLocked()
+}
+
+// stopUplinkLocked stops the uploader; the caller holds upMu (not mu).
+func (d *Daemon) stopUplinkLocked() {
 	d.mu.Lock()
 	cancel, done := d.upCancel, d.upDone
+	d.up, d.upCancel, d.upDone, d.upEP = nil, nil, nil, ""
 	d.mu.Unlock()
 	if cancel != nil {
 		cancel()
