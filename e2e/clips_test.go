@@ -124,7 +124,7 @@ func TestOutageSpoolsThenDrainsByPriority(t *testing.T) {
 		return channel(s, 1).Uploaded == 3 && s.Spool.Pending == 0
 	})
 	var order []string
-	for _, rec := range logRecords(b.output(), "clip uploaded") {
+	for _, rec := range b.waitLogs("clip uploaded", 3) {
 		evs, _ := rec["events"].([]any)
 		require.Len(t, evs, 1)
 		order = append(order, evs[0].(string))
@@ -156,7 +156,7 @@ func TestDiskBudgetEvictsMotionFirst(t *testing.T) {
 	assert.Equal(t, int64(len(seq)), s.Spool.Pending+evicted, "every clip is pending or counted as evicted")
 	assert.Equal(t, evicted, channel(s, 1).Evicted)
 	assert.LessOrEqual(t, s.Spool.Bytes, int64(700<<10))
-	drops := logRecords(b.output(), "clip dropped from the spool")
+	drops := b.waitLogs("clip dropped from the spool", int(evicted))
 	require.Len(t, drops, int(evicted))
 	for _, d := range drops {
 		assert.Equal(t, "motion", d["class"], "only motion clips are evicted while motion clips remain")

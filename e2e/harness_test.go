@@ -315,3 +315,15 @@ func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
 }
+
+// waitLogs waits until the box has logged at least n records with msg (its output
+// reaches the test through a pipe, a little after /v1/status shows the effect).
+func (b *box) waitLogs(msg string, n int) []map[string]any {
+	b.t.Helper()
+	var recs []map[string]any
+	require.Eventually(b.t, func() bool {
+		recs = logRecords(b.output(), msg)
+		return len(recs) >= n
+	}, 10*time.Second, 50*time.Millisecond, "%d log records %q", n, msg)
+	return recs
+}
