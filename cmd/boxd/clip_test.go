@@ -178,52 +178,18 @@ func TestClipFlags(t *testing.T) {
 
 // camsim is the project's Hikvision simulator, run as its own process: the box meets
 // it only over the wire.
-type camsim struct {
-	rtsp, http string
-}
-
-func startCamsim(t *testing.T, channels ...string) camsim {
-	t.Helper()
-	root := testenv.RepoRoot(t)
-	bin := filepath.Join(t.TempDir(), "camsim")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/camsim")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	c := camsim{rtsp: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), http: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
-	args := []string{"--rtsp", c.rtsp, "--http", c.http, "--media-dir", filepath.Join(root, "testdata", "media"),
-		"--password", "Secr3t!x", "--log-level", "warn"}
-	for _, ch := range channels {
-		args = append(args, "--channel", ch)
-	}
-	cmd := exec.Command(bin, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("camsim output:\n%s", logs.String())
-		}
-	})
-	testenv.WaitTCP(t, c.rtsp, 15*time.Second)
-	testenv.WaitTCP(t, c.http, 15*time.Second)
-	return c
-}
-
 func TestClipFromCamsim(t *testing.T) {
 	t.Parallel()
-	sim := startCamsim(t, "h265_360p.h265,h264_360p.h264")
+	sim := testenv.StartCamsim(t, "Secr3t!x", []string{"h265_360p.h265,h264_360p.h264"})
 	out := filepath.Join(t.TempDir(), "clip.mp4")
 	go func() {
 		time.Sleep(1500 * time.Millisecond)
-		resp, err := http.Post("http://"+sim.http+"/sim/streams/1/restart", "application/json", nil)
+		resp, err := http.Post("http://"+sim.HTTP+"/sim/streams/1/restart", "application/json", nil)
 		if err == nil {
 			resp.Body.Close()
 		}
 	}()
-	url := "rtsp://admin:Secr3t!x@" + sim.rtsp + "/Streaming/Channels/101"
+	url := "rtsp://admin:Secr3t!x@" + sim.RTSP + "/Streaming/Channels/101"
 	stdout, err := runClipCmd(t, "--url", url, "--seconds", "4", "--resolution", "576p", "--out", out)
 	require.NoError(t, err)
 	assert.Contains(t, stdout, "H.265 640x360")
@@ -231,7 +197,7 @@ func TestClipFromCamsim(t *testing.T) {
 	checkClip(t, out, 4, 10, 640, 360)
 
 	// A wrong password is reported as unreachable, with the 401 and without the password.
-	bad := "rtsp://admin:wrong@" + sim.rtsp + "/Streaming/Channels/102"
+	bad := "rtsp://admin:wrong@" + sim.RTSP + "/Streaming/Channels/102"
 	_, err = runClipCmd(t, "--url", bad, "--seconds", "1", "--resolution", "576p", "--out", out+"2", "--timeout", "1s")
 	require.Error(t, err)
 	assert.Equal(t, exitClipUnreachable, exitCode(err))
