@@ -358,10 +358,6 @@ func (c *cloudLink) savePendingLocked() error {
 	return writeFileDurable(c.pendingPath(), []byte(b.String()))
 }
 
-func (c *cloudLink) noteDrop(anr.Drop) {
-	// Evictions reach the cloud through the spool counters of the next health report.
-}
-
 func (c *cloudLink) status() status.Cloud {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -30,8 +30,6 @@ var Version = "dev"
 type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time // box clock; nil means time.Now
-	// StatusReady, if set, receives the status listener's address once bound.
-	StatusReady func(addr string)
 	// DrainTimeout bounds how long SIGTERM waits for clips being cut. Default 20s.
 	DrainTimeout time.Duration
 }
@@ -137,9 +135,6 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.opts.StatusReady != nil {
-		d.opts.StatusReady(st.Addr)
-	}
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return st.Run(gctx) })
 	g.Go(func() error { d.tick(gctx); return nil })
@@ -226,13 +221,12 @@ func (d *Daemon) count(ch int, f func(*channelCounts)) {
 	d.mu.Unlock()
 }
 
+// onDrop counts an eviction on its channel; the cloud learns of it from the spool
+// counters in the next health report.
 func (d *Daemon) onDrop(drop anr.Drop) {
 	d.count(drop.Clip.Channel, func(c *channelCounts) { c.evicted++ })
 	d.logger.Warn("clip dropped from the spool", "clip", drop.Clip.ID, "channel", drop.Clip.Channel,
 		"reason", drop.Reason, "class", drop.Class)
-	if d.cloud != nil {
-		d.cloud.noteDrop(drop)
-	}
 }
 
 // redactURL hides the password of an RTSP URL.
