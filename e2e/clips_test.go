@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -161,5 +162,35 @@ func TestDiskBudgetEvictsMotionFirst(t *testing.T) {
 	for _, d := range drops {
 		assert.Equal(t, "motion", d["class"], "only motion clips are evicted while motion clips remain")
 	}
+	b.term(t, 30*time.Second)
+}
+
+// SIGTERM during a long event: the open window is closed at once, the clip cut so
+// far is finished and spooled before the box exits, and the next start uploads it.
+func TestSIGTERMKeepsTheOpenClip(t *testing.T) {
+	t.Parallel()
+	minio := testenv.StartMinIO(t)
+	cam := startCamera(t, nil, "h264_360p.h264")
+	cfg, st := boxConfig(t, t.TempDir(), minio, cam, "", `  - {id: 1, device: cam, device_channel: 1, resolution: 576p}`)
+	b := startBox(t, cfg, st)
+	b.waitFor("streaming", 30*time.Second, streaming(1))
+	cam.trigger(t, 1, "fielddetection", 60)
+	b.waitFor("clip window open", 20*time.Second, func(s status.Snapshot) bool { return s.ClipsInProgress == 1 })
+	time.Sleep(3 * time.Second)
+	b.term(t, 30*time.Second)
+	spooled := logRecords(b.output(), "clip spooled")
+	require.Len(t, spooled, 1, "the open clip was finished and spooled before exit")
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+cam.http+"/sim/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	b = startBox(t, cfg, st)
+	b.waitFor("uploaded after restart", 60*time.Second, func(s status.Snapshot) bool { return s.Uplink.Uploaded == 1 })
+	objs := objects(t, minio, "clips", "e2e/")
+	require.Len(t, objs, 1)
+	assert.Equal(t, spooled[0]["clip"], objs[0].Meta["clip-id"])
+	p := testenv.Probe(t, objs[0].Path)
+	assert.Greater(t, p.Duration, 4.0, "pre-roll plus the seconds before SIGTERM")
 	b.term(t, 30*time.Second)
 }
