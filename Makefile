@@ -27,7 +27,7 @@ test: deps testservers ## unit + integration tests against real servers, with -r
 	$(GO) test -race -count=1 -timeout 40m ./...
 
 bench: deps testservers build ## side-by-side benchmarks (ratios against ffmpeg, dd, aws cli, mediamtx)
-	@bash scripts/deps.sh awscli
+	@bash scripts/deps.sh awscli time
 	@bash bench/run.sh
 
 lint: ## gofmt and go vet
