@@ -39,7 +39,8 @@ func TestSharedFixtureMatchesCopy(t *testing.T) {
 	// In CI a read-only shared/ sits beside the clone; the package keeps its own
 	// copy so tests do not depend on it, but the two must not drift.
 	shared, err := os.ReadFile("../../../shared/fixtures/isapi/hikvision_style.mime")
-	if errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, os.ErrNotExist) && os.Getenv("CI") == "" {
+		// CI always lays shared/ beside the clone, so there the check runs.
 		t.Skip("shared/ not beside the checkout")
 	}
 	require.NoError(t, err)
